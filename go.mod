@@ -1,0 +1,9 @@
+module github.com/agentd/agentd
+
+go 1.26.8
+
+require (
+	github.com/BurntSushi/toml v1.6.0
+	github.com/yuin/gopher-lua v1.1.1
+	layeh.com/gopher-luar v1.0.11
+)

@@ -1,0 +1,197 @@
+package luabind
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agentd/agentd/runtime"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Options configure a Host. The zero value is usable.
+type Options struct {
+	// Logger receives script logs and callback errors. Default: the runtime's logger.
+	Logger *slog.Logger
+	// Stdout receives what scripts print. Default: io.Discard.
+	Stdout io.Writer
+	// CallbackLimit stops a callback that runs longer (0: no limit).
+	CallbackLimit time.Duration
+	// AllowIO gives scripts the io library and os.remove, os.rename, os.tmpname.
+	AllowIO bool
+	// AllowExec gives scripts os.execute and io.popen (with AllowIO).
+	AllowExec bool
+	// Config returns the configuration table of a script, by script name
+	// (the file name without ".lua"); it becomes agentd.config.
+	Config func(name string) map[string]any
+	// Modules are Go values that scripts can require by name; they are
+	// exposed with gopher-luar (fields, methods and functions).
+	Modules map[string]any
+}
+
+// A Host runs Lua scripts as agents of one runtime. It holds what all
+// Lua states share: compiled chunks, the preamble, and the read-only
+// method tables of the Lua API. Its methods may be called from any goroutine.
+type Host struct {
+	rt   *runtime.Runtime
+	opts Options
+	log  *slog.Logger
+	wd   *watchdog
+
+	printMu sync.Mutex
+
+	mu     sync.Mutex
+	protos map[string]*compiled
+
+	// Shared, read-only after NewHost; reachable from scripts only through
+	// protected metatables, so no script can write to them.
+	tmpl       *lua.LState
+	preamble   *lua.FunctionProto
+	done, mark *lua.LUserData
+	svcMethods *lua.LTable // service object methods
+	stateMT    *lua.LTable // metatable of each state's method table: __index = svcMethods
+	bindingMT  *lua.LTable
+	endpointMT *lua.LTable
+	failureMT  *lua.LTable
+	agentdMT   *lua.LTable
+}
+
+type compiled struct {
+	sum   [32]byte
+	proto *lua.FunctionProto
+}
+
+//go:embed preamble.lua
+var preambleSource string
+
+// NewHost returns a host for scripts of rt.
+func NewHost(rt *runtime.Runtime, opts Options) *Host {
+	if opts.Logger == nil {
+		opts.Logger = rt.Logger()
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	h := &Host{
+		rt:     rt,
+		opts:   opts,
+		log:    opts.Logger,
+		protos: make(map[string]*compiled),
+		tmpl:   lua.NewState(lua.Options{SkipOpenLibs: true}),
+	}
+	if opts.CallbackLimit > 0 {
+		h.wd = newWatchdog(opts.CallbackLimit)
+	}
+	proto, err := compileSource(preambleSource, "agentd-preamble")
+	if err != nil {
+		panic("luabind: preamble does not compile: " + err.Error())
+	}
+	h.preamble = proto
+	h.done = h.tmpl.NewUserData()
+	h.mark = h.tmpl.NewUserData()
+	h.buildShared()
+	return h
+}
+
+// Runtime returns the runtime the host's scripts run in.
+func (h *Host) Runtime() *runtime.Runtime { return h.rt }
+
+func compileSource(src, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(src), name)
+	if err != nil {
+		return nil, err
+	}
+	return lua.Compile(chunk, name)
+}
+
+// A ScriptError says what is wrong with a script and where.
+type ScriptError struct {
+	File      string // as shown to users
+	Line      int    // 0 when unknown
+	Msg       string
+	Traceback string // for errors raised while running
+}
+
+func (e *ScriptError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+// Compile checks that the file at path is valid Lua and caches its
+// compiled form; a syntax error is a *ScriptError with file and line.
+func (h *Host) Compile(path string) error {
+	_, err := h.compile(path)
+	return err
+}
+
+func (h *Host) compile(path string) (*lua.FunctionProto, error) {
+	name := DisplayPath(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ScriptError{File: name, Msg: err.Error()}
+	}
+	sum := sha256.Sum256(data)
+	h.mu.Lock()
+	c := h.protos[path]
+	h.mu.Unlock()
+	if c != nil && c.sum == sum {
+		return c.proto, nil
+	}
+	chunk, err := parse.Parse(bytes.NewReader(data), name)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, syntaxError(name, err)
+	}
+	h.mu.Lock()
+	h.protos[path] = &compiled{sum: sum, proto: proto}
+	h.mu.Unlock()
+	return proto, nil
+}
+
+func syntaxError(name string, err error) *ScriptError {
+	switch e := err.(type) {
+	case *parse.Error:
+		msg := e.Message
+		if e.Token != "" {
+			msg += " near '" + e.Token + "'"
+		}
+		return &ScriptError{File: name, Line: e.Pos.Line, Msg: "syntax error: " + msg}
+	case *lua.CompileError:
+		return &ScriptError{File: name, Line: e.Line, Msg: e.Message}
+	}
+	return &ScriptError{File: name, Msg: err.Error()}
+}
+
+// DisplayPath returns path relative to the working directory when it lies
+// below it, else path itself: the name used in messages and tracebacks.
+func DisplayPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(path) {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// print writes one line for a script's print call.
+func (h *Host) print(line string) {
+	h.printMu.Lock()
+	defer h.printMu.Unlock()
+	_, _ = io.WriteString(h.opts.Stdout, line)
+}

@@ -1,0 +1,285 @@
+package luabind
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/agentd/agentd/runtime"
+	lua "github.com/yuin/gopher-lua"
+	luar "layeh.com/gopher-luar"
+)
+
+// Lua state options: a trimmed state (~41 KiB) whose value stack and call
+// stack grow on demand. CallStackSize bounds recursion depth.
+var stateOptions = lua.Options{
+	CallStackSize:       200,
+	RegistrySize:        256,
+	RegistryMaxSize:     256 * 1024,
+	MinimizeStackMemory: true,
+	SkipOpenLibs:        true,
+}
+
+// newState builds the sandboxed Lua state of a script's agent.
+func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
+	L := lua.NewState(stateOptions)
+	st := &state{
+		h:        h,
+		sc:       sc,
+		L:        L,
+		agent:    agent,
+		log:      h.log.With("script", sc.display),
+		cos:      make(map[*lua.LState]*co),
+		bindings: make(map[*runtime.Binding]*lua.LUserData),
+		loaded:   make(map[string]lua.LValue),
+	}
+	self := L.NewUserData()
+	self.Value = st
+	L.G.Registry.RawSetString(stateKey, self)
+
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+		{lua.OsLibName, lua.OpenOs},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	if h.opts.AllowIO {
+		L.Push(L.NewFunction(lua.OpenIo))
+		L.Push(lua.LString(lua.IoLibName))
+		L.Call(1, 0)
+		if !h.opts.AllowExec {
+			L.GetGlobal("io").(*lua.LTable).RawSetString("popen", lua.LNil)
+		}
+	}
+	g := L.G.Global
+	for _, name := range []string{"dofile", "loadfile", "module", "_printregs"} {
+		g.RawSetString(name, lua.LNil)
+	}
+	keep := map[string]bool{"clock": true, "date": true, "difftime": true, "getenv": true, "time": true}
+	if h.opts.AllowIO {
+		keep["remove"], keep["rename"], keep["tmpname"] = true, true, true
+	}
+	if h.opts.AllowExec {
+		keep["execute"] = true
+	}
+	osTable := L.GetGlobal("os").(*lua.LTable)
+	for _, k := range []string{"clock", "date", "difftime", "getenv", "time", "exit", "execute", "remove", "rename", "setenv", "setlocale", "tmpname"} {
+		if !keep[k] {
+			osTable.RawSetString(k, lua.LNil)
+		}
+	}
+
+	if h.wd != nil {
+		st.lim = newLimiter(h.opts.CallbackLimit)
+		L.SetContext(st.lim)
+		h.wd.add(st.lim)
+	}
+	st.installPreamble()
+
+	g.RawSetString("print", L.NewFunction(st.print))
+	g.RawSetString("require", L.NewFunction(st.require))
+	var cfg map[string]any
+	if h.opts.Config != nil {
+		cfg = h.opts.Config(sc.name)
+	}
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	st.agentd = L.CreateTable(0, 1)
+	st.agentd.RawSetString("config", ToLua(L, cfg))
+	st.agentd.Metatable = h.agentdMT
+	g.RawSetString("agentd", st.agentd)
+	return st
+}
+
+// installPreamble runs the preamble with this state's primitives and
+// installs what it returns.
+func (st *state) installPreamble() {
+	L, h := st.L, st.h
+	coTable := L.GetGlobal("coroutine").(*lua.LTable)
+	rawCreate := coTable.RawGetString("create").(*lua.LFunction).GFunction
+	create := func(L *lua.LState) int {
+		if st.lim == nil {
+			return rawCreate(L)
+		}
+		// A thread made while the creator has a context would get a child
+		// context and a goroutine; make it bare and give it the limiter.
+		ctx := L.RemoveContext()
+		n := rawCreate(L)
+		L.SetContext(ctx)
+		L.Get(-1).(*lua.LState).SetContext(st.lim)
+		return n
+	}
+	acquire := func(L *lua.LState) int {
+		if n := len(st.pfree); n > 0 {
+			th := st.pfree[n-1]
+			st.pfree = st.pfree[:n-1]
+			L.Push(th)
+			return 1
+		}
+		return create(L)
+	}
+	release := func(L *lua.LState) int {
+		if th, ok := L.Get(1).(*lua.LState); ok && len(st.pfree) < 16 {
+			st.pfree = append(st.pfree, th)
+		}
+		return 0
+	}
+	setpanic := func(L *lua.LState) int {
+		L.Panic = st.panicHook
+		return 0
+	}
+	L.Push(L.NewFunctionFromProto(h.preamble))
+	for _, v := range []lua.LValue{
+		L.NewFunction(setpanic), h.done, h.mark, L.NewFunction(rawcall),
+		L.NewFunction(create), L.NewFunction(acquire), L.NewFunction(release),
+		coTable.RawGetString("resume"), coTable.RawGetString("yield"), coTable.RawGetString("status"),
+		L.GetGlobal("error"),
+	} {
+		L.Push(v)
+	}
+	L.Call(11, 6)
+	st.body = L.Get(-6).(*lua.LFunction)
+	L.SetGlobal("pcall", L.Get(-5))
+	L.SetGlobal("xpcall", L.Get(-4))
+	coTable.RawSetString("resume", L.Get(-3))
+	coTable.RawSetString("wrap", L.Get(-2))
+	coTable.RawSetString("create", L.NewFunction(create))
+	st.methods = L.CreateTable(0, 1)
+	st.methods.RawSetString("call", L.Get(-1))
+	st.methods.Metatable = h.stateMT
+	L.Pop(6)
+}
+
+// print writes its arguments, tab-separated, as one line.
+func (st *state) print(L *lua.LState) int {
+	var b strings.Builder
+	for i := 1; i <= L.GetTop(); i++ {
+		if i > 1 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	b.WriteByte('\n')
+	st.h.print(b.String())
+	return 0
+}
+
+// loadingModule marks a module whose chunk is running, to catch cycles.
+var loadingModule = &lua.LUserData{}
+
+// require loads a module: "agentd", a Go module given in Options.Modules,
+// or a Lua file found under the script's own folder (a.b → a/b.lua or
+// a/b/init.lua). A module's chunk runs once per state; its result (true if
+// it returns nothing) is cached.
+func (st *state) require(L *lua.LState) int {
+	name := L.CheckString(1)
+	if v, ok := st.loaded[name]; ok {
+		if v == loadingModule {
+			L.RaiseError("require: module %q requires itself (a cycle)", name)
+		}
+		L.Push(v)
+		return 1
+	}
+	if name == "agentd" {
+		L.Push(st.agentd)
+		return 1
+	}
+	if v, ok := st.h.opts.Modules[name]; ok {
+		lv := luar.New(L, v)
+		st.loaded[name] = lv
+		L.Push(lv)
+		return 1
+	}
+	path, tried := st.findModule(name)
+	if path == "" {
+		L.RaiseError("require: module %q not found (looked for %s)", name, strings.Join(tried, ", "))
+	}
+	proto, err := st.h.compile(path)
+	if err != nil {
+		L.RaiseError("require: %s", err.Error())
+	}
+	st.sc.addDep(path)
+	st.loaded[name] = loadingModule
+	ok := false
+	defer func() {
+		if !ok {
+			delete(st.loaded, name)
+		}
+	}()
+	L.Push(L.NewFunctionFromProto(proto))
+	L.Push(lua.LString(name))
+	L.Call(1, 1)
+	v := L.Get(-1)
+	L.Pop(1)
+	if v == lua.LNil {
+		v = lua.LTrue
+	}
+	st.loaded[name] = v
+	ok = true
+	L.Push(v)
+	return 1
+}
+
+// findModule resolves a module name in the script's folder.
+func (st *state) findModule(name string) (string, []string) {
+	if !validModuleName(name) {
+		return "", []string{"nothing: the name must be words joined by dots"}
+	}
+	rel := filepath.FromSlash(strings.ReplaceAll(name, ".", "/"))
+	var tried []string
+	for _, dir := range st.sc.searchDirs() {
+		for _, cand := range []string{filepath.Join(dir, rel+".lua"), filepath.Join(dir, rel, "init.lua")} {
+			tried = append(tried, DisplayPath(cand))
+			if fi, err := os.Stat(cand); err == nil && fi.Mode().IsRegular() {
+				return cand, tried
+			}
+		}
+	}
+	return "", tried
+}
+
+func validModuleName(name string) bool {
+	for _, part := range strings.Split(name, ".") {
+		if part == "" || part == ".." {
+			return false
+		}
+		for _, r := range part {
+			if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// yieldSafe reports whether a coroutine can yield from here up to its
+// callback coroutine: no Go function (a metamethod, an iterator,
+// string.gsub, require...) may be between, or gopher-lua would lose its
+// place.
+func (st *state) yieldSafe(L *lua.LState) bool {
+	for t := L; t != nil; t = t.Parent {
+		for level := 1; ; level++ {
+			dbg, ok := t.GetStack(level)
+			if !ok {
+				break
+			}
+			if _, err := t.GetInfo("S", dbg, lua.LNil); err != nil || dbg.What == "G" {
+				return false
+			}
+		}
+		if st.cos[t] != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+package luabind
+
+import (
+	"errors"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/agentd/agentd/runtime"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// A Script is a Lua file running as one agent.
+type Script struct {
+	h       *Host
+	path    string // absolute
+	display string // as shown in messages
+	name    string // file name without .lua: the key of its config table
+	agent   *runtime.Agent
+	st      *state // owner goroutine only
+
+	mu   sync.Mutex
+	deps map[string]struct{}
+}
+
+// Load compiles the script at path, starts an agent for it, runs its main
+// chunk, registers the services it declared and calls their init hooks.
+// A syntax error, or an error while the chunk runs, is a *ScriptError
+// naming file and line; then nothing of the script stays behind.
+func (h *Host) Load(path string) (*Script, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	proto, err := h.compile(abs)
+	if err != nil {
+		return nil, err
+	}
+	sc := &Script{
+		h:       h,
+		path:    abs,
+		display: DisplayPath(abs),
+		name:    strings.TrimSuffix(filepath.Base(abs), ".lua"),
+		deps:    make(map[string]struct{}),
+	}
+	agent, err := h.rt.NewAgent(sc.name)
+	if err != nil {
+		return nil, err
+	}
+	sc.agent = agent
+	var loadErr error
+	if err := agent.Do(func() { loadErr = sc.start(proto) }); err != nil {
+		return nil, err
+	}
+	if loadErr != nil {
+		agent.Stop()
+		<-agent.Done()
+		return nil, loadErr
+	}
+	return sc, nil
+}
+
+// start runs on the owner goroutine.
+func (sc *Script) start(proto *lua.FunctionProto) error {
+	st := sc.h.newState(sc, sc.agent)
+	sc.st = st
+	sc.agent.OnExit(st.close)
+	st.loading = true
+	err := st.runChunk(proto)
+	st.loading = false
+	if err != nil {
+		for _, sv := range st.svcs {
+			sv.rs.SetHooks(runtime.Hooks{})
+			sv.rs.Destroy()
+		}
+		st.pending = nil
+		return err
+	}
+	st.registerPending()
+	return nil
+}
+
+// runChunk runs the main chunk with a protected call.
+func (st *state) runChunk(proto *lua.FunctionProto) error {
+	L := st.L
+	L.Push(L.NewFunctionFromProto(proto))
+	st.running = L
+	if st.lim != nil {
+		st.lim.begin()
+	}
+	err := L.PCall(0, 0, nil)
+	if st.lim != nil {
+		st.lim.end()
+	}
+	st.running = nil
+	if err == nil {
+		return nil
+	}
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) {
+		return &ScriptError{File: st.sc.display, Msg: err.Error()}
+	}
+	msg := errorText(ae.Object)
+	se := &ScriptError{File: st.sc.display, Msg: msg, Traceback: ae.StackTrace}
+	if line, rest, ok := splitWhere(msg, st.sc.display); ok {
+		se.Line, se.Msg = line, rest
+	} else if m := traceLine(ae.StackTrace, st.sc.display); m > 0 {
+		se.Line = m
+	}
+	return se
+}
+
+// splitWhere splits "file:line: message" when file is the script.
+func splitWhere(msg, file string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(msg, file+":")
+	if !ok {
+		return 0, msg, false
+	}
+	num, text, ok := strings.Cut(rest, ":")
+	if !ok {
+		return 0, msg, false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, msg, false
+	}
+	return n, strings.TrimSpace(text), true
+}
+
+var traceRE = regexp.MustCompile(`(?m)^\s*(.+?):(\d+):`)
+
+// traceLine finds the first line of file in a traceback.
+func traceLine(trace, file string) int {
+	for _, m := range traceRE.FindAllStringSubmatch(trace, -1) {
+		if m[1] == file {
+			n, _ := strconv.Atoi(m[2])
+			return n
+		}
+	}
+	return 0
+}
+
+// close releases the Lua state; it runs when the agent exits.
+func (st *state) close() {
+	if st.closed {
+		return
+	}
+	st.closed = true
+	if st.lim != nil {
+		st.h.wd.remove(st.lim)
+	}
+	st.L.Close()
+}
+
+// Path returns the script's absolute path.
+func (sc *Script) Path() string { return sc.path }
+
+// Name returns the script's name: its file name without ".lua".
+func (sc *Script) Name() string { return sc.name }
+
+// Agent returns the script's agent.
+func (sc *Script) Agent() *runtime.Agent { return sc.agent }
+
+// Stop stops the script: its services' destroy hooks run, they are
+// withdrawn, and its Lua state is closed. Done is closed afterwards.
+func (sc *Script) Stop() { sc.agent.Stop() }
+
+// Done is closed when the script has stopped.
+func (sc *Script) Done() <-chan struct{} { return sc.agent.Done() }
+
+// Deps returns the module files the script has required, sorted.
+func (sc *Script) Deps() []string {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	out := make([]string, 0, len(sc.deps))
+	for p := range sc.deps {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (sc *Script) addDep(path string) {
+	sc.mu.Lock()
+	sc.deps[path] = struct{}{}
+	sc.mu.Unlock()
+}
+
+// searchDirs are the folders require looks in.
+func (sc *Script) searchDirs() []string { return []string{filepath.Dir(sc.path)} }

@@ -1,0 +1,280 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	goruntime "runtime"
+	"slices"
+)
+
+// ErrClosed is returned for work offered to an agent or runtime that has stopped.
+var ErrClosed = errors.New("runtime: closed")
+
+// An Agent is one mailbox and the goroutine that owns it. Every callback of
+// the agent's services runs on the owner goroutine, one at a time, in the
+// order its events arrived; nothing else runs agent code. An idle agent has
+// no goroutine: one is started when work arrives and ends when the work is
+// done, and never two at once, so "the owner goroutine" is whichever one
+// currently runs the agent. A Lua script is one agent; a Go program may
+// create as many as it likes.
+//
+// Methods of Agent and of its Services must be called on the owner goroutine
+// (inside a callback, or a function given to Post or Do) unless their
+// documentation says otherwise.
+type Agent struct {
+	rt   *Runtime
+	name string
+	log  *slog.Logger
+	mb   *mailbox
+
+	// Owned by the owner goroutine.
+	services []*Service
+	priority []*action // FIFO of priority jobs
+	idle     []*action // FIFO of idle jobs
+	stopping bool
+	onExit   []func()
+	onPanic  func(v any, stack []byte) bool
+
+	done chan struct{}
+}
+
+// NewAgent starts an agent. name is used in logs (for a script, its file name).
+func (rt *Runtime) NewAgent(name string) (*Agent, error) {
+	a := &Agent{
+		rt:   rt,
+		name: name,
+		log:  rt.log.With("agent", name),
+		done: make(chan struct{}),
+	}
+	a.mb = newMailbox(rt.opts.MailboxSize, a.run)
+	rt.mu.Lock()
+	if rt.closing {
+		rt.mu.Unlock()
+		return nil, ErrClosed
+	}
+	rt.agents[a] = struct{}{}
+	rt.wg.Add(1)
+	rt.mu.Unlock()
+	return a, nil
+}
+
+// Name returns the name given to NewAgent.
+func (a *Agent) Name() string { return a.name }
+
+// Runtime returns the runtime the agent belongs to.
+func (a *Agent) Runtime() *Runtime { return a.rt }
+
+// Logger returns the agent's logger.
+func (a *Agent) Logger() *slog.Logger { return a.log }
+
+// Depth returns how many entries are queued or being processed. It may be
+// called from any goroutine.
+func (a *Agent) Depth() int { return int(a.mb.depth.Load()) }
+
+// Done is closed once the agent has stopped and its services are gone.
+func (a *Agent) Done() <-chan struct{} { return a.done }
+
+// Post queues fn to run on the owner goroutine. It may be called from any
+// goroutine; it is never refused for lack of room, only when the agent has
+// stopped.
+func (a *Agent) Post(fn func()) error {
+	if !a.mb.push(entry{kind: entryFunc, fn: fn}, false) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Do runs fn on the owner goroutine and waits for it to return. It must not
+// be called from the owner goroutine itself.
+func (a *Agent) Do(fn func()) error {
+	ch := make(chan struct{})
+	if err := a.Post(func() { defer close(ch); fn() }); err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-a.done:
+		select {
+		case <-ch:
+			return nil
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// Stop asks the agent to stop: its services are destroyed (destroy hooks
+// run, services are withdrawn), OnExit functions run, and Done is closed.
+// It may be called from any goroutine, and more than once.
+func (a *Agent) Stop() {
+	a.mb.push(entry{kind: entryStop}, false)
+}
+
+// OnExit registers fn to run on the owner goroutine after the agent's
+// services are destroyed, as the last thing the agent does.
+func (a *Agent) OnExit(fn func()) { a.onExit = append(a.onExit, fn) }
+
+// OnPanic sets the function told of a Go panic in one of the agent's
+// callbacks. If it returns true the panic has been reported; otherwise the
+// runtime logs it. Either way the agent goes on with its next event.
+func (a *Agent) OnPanic(fn func(v any, stack []byte) bool) { a.onPanic = fn }
+
+// Services returns the agent's live services in creation order.
+func (a *Agent) Services() []*Service {
+	out := make([]*Service, 0, len(a.services))
+	for _, s := range a.services {
+		if !s.destroyed {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// run is one activation of the agent: it processes entries and jobs until
+// there is nothing left, then parks the agent (or ends it, once stopped).
+func (a *Agent) run() {
+	for {
+		batch := a.mb.take()
+		if len(batch) == 0 {
+			if a.runJob(&a.priority) || a.runJob(&a.idle) {
+				continue
+			}
+			if a.mb.park() {
+				return
+			}
+			continue
+		}
+		for i := 0; i < len(batch); {
+			i = a.runBatch(batch, i)
+		}
+		a.mb.recycle(batch)
+		if a.stopping {
+			a.exit()
+			return
+		}
+	}
+}
+
+// runBatch processes batch from index i and returns the index to resume
+// from; it returns early, past the offending entry, when a callback panics.
+func (a *Agent) runBatch(batch []entry, i int) (next int) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.panicked(v)
+			a.mb.done(&batch[i])
+			next = i + 1
+		}
+	}()
+	for ; i < len(batch); i++ {
+		for len(a.priority) > 0 && !a.stopping {
+			a.runJob(&a.priority)
+		}
+		e := &batch[i]
+		if a.stopping {
+			a.refuse(e)
+		} else {
+			a.dispatch(e)
+		}
+		a.mb.done(e)
+	}
+	return i
+}
+
+func (a *Agent) panicked(v any) {
+	a.rt.stats.CallbackErrors.Add(1)
+	buf := make([]byte, 16<<10)
+	buf = buf[:goruntime.Stack(buf, false)]
+	if a.onPanic != nil && a.onPanic(v, buf) {
+		return
+	}
+	a.log.Error("callback panicked", "panic", fmt.Sprint(v), "stack", string(buf))
+}
+
+func (a *Agent) dispatch(e *entry) {
+	switch e.kind {
+	case entryFunc:
+		e.fn()
+	case entryReport:
+		a.deliverReport(e.sub, e.msg)
+	case entryRequest:
+		a.deliverRequest(e.req)
+	case entryResponse:
+		a.deliverResponse(e.req)
+	case entryStop:
+		a.stop()
+	}
+}
+
+// refuse disposes of an entry that arrives after the agent stopped: a
+// request is answered with a failure so that no caller waits in silence.
+func (a *Agent) refuse(e *entry) {
+	if e.kind == entryRequest {
+		e.req.failWithdrawn()
+	}
+}
+
+// runJob runs the first job of q, if any, and reports whether it ran one.
+func (a *Agent) runJob(q *[]*action) bool {
+	for len(*q) > 0 {
+		act := (*q)[0]
+		(*q)[0] = nil
+		*q = (*q)[1:]
+		if len(*q) == 0 {
+			*q = nil
+		}
+		if act.fire() {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Agent) stop() {
+	if a.stopping {
+		return
+	}
+	for _, s := range slices.Clone(a.services) {
+		s.Destroy()
+	}
+	a.stopping = true
+}
+
+func (a *Agent) exit() {
+	a.stopping = true
+	a.priority, a.idle = nil, nil
+	for _, fn := range a.onExit {
+		a.safely(fn)
+	}
+	for _, e := range a.mb.close() {
+		a.refuse(&e)
+		a.mb.done(&e)
+	}
+	a.rt.mu.Lock()
+	delete(a.rt.agents, a)
+	a.rt.mu.Unlock()
+	close(a.done)
+	a.rt.wg.Done()
+}
+
+// safely runs fn, reporting a panic instead of propagating it.
+func (a *Agent) safely(fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.panicked(v)
+		}
+	}()
+	fn()
+}
+
+// agentsSnapshot returns the live agents.
+func (rt *Runtime) agentsSnapshot() []*Agent {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	out := make([]*Agent, 0, len(rt.agents))
+	for a := range rt.agents {
+		out = append(out, a)
+	}
+	return out
+}

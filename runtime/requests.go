@@ -1,0 +1,305 @@
+package runtime
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// OSE netsvc error codes carried by a Failure.
+const (
+	ClientUnknownError           = 40
+	ClientResourceUnavailable    = 41
+	ClientRequestEncodingError   = 42
+	ClientResponseHeadersInvalid = 43
+	ClientResponseDecodingError  = 44
+	ClientServiceAddressInvalid  = 45
+	ClientServiceUnavailable     = 46
+	ClientRequestTimeout         = 47
+	ClientRequestAborted         = 48
+
+	ServerUnknownError          = 50
+	ServerResourceUnavailable   = 51
+	ServerResponseEncodingError = 52
+	ServerRequestHeadersInvalid = 53
+	ServerRequestDecodingError  = 54
+	ServerMethodUnavailable     = 55
+	ServerParametersIncorrect   = 56
+	ServerApplicationError      = 57
+	ServerResponseAborted       = 58
+)
+
+// ErrorDescriptions holds the standard description of each error code.
+var errorDescriptions = map[int]string{
+	ClientUnknownError:           "Unknown Error",
+	ClientResourceUnavailable:    "Resource Unavailable",
+	ClientRequestEncodingError:   "Request Encoding Error",
+	ClientResponseHeadersInvalid: "Response Headers Invalid",
+	ClientResponseDecodingError:  "Response Decoding Error",
+	ClientServiceAddressInvalid:  "Service Address Invalid",
+	ClientServiceUnavailable:     "Service Unavailable",
+	ClientRequestTimeout:         "Request Timeout",
+	ClientRequestAborted:         "Request Aborted",
+	ServerUnknownError:           "Unknown Error",
+	ServerResourceUnavailable:    "Resource Unavailable",
+	ServerResponseEncodingError:  "Response Encoding Error",
+	ServerRequestHeadersInvalid:  "Request Headers Invalid",
+	ServerRequestDecodingError:   "Request Decoding Error",
+	ServerMethodUnavailable:      "Method Unavailable",
+	ServerParametersIncorrect:    "Parameters Incorrect",
+	ServerApplicationError:       "Application Error",
+	ServerResponseAborted:        "Response Aborted",
+}
+
+// ErrorDescription returns the standard description of an error code ("" if unknown).
+func ErrorDescription(code int) string { return errorDescriptions[code] }
+
+// A Failure is the negative answer to a request.
+type Failure struct {
+	Code           int
+	Description    string
+	Origin         string // who raised it: "netsvc" for the runtime itself
+	Details        string
+	ConversationID string
+}
+
+// Error implements error.
+func (f *Failure) Error() string {
+	s := "failure " + strconv.Itoa(f.Code) + " (" + f.Description + ")"
+	if f.Origin != "" {
+		s += " from " + f.Origin
+	}
+	if f.Details != "" {
+		s += ": " + f.Details
+	}
+	return s
+}
+
+// NewFailure returns a Failure with code's standard description and origin "netsvc".
+func NewFailure(code int, details string) *Failure {
+	return &Failure{Code: code, Description: ErrorDescription(code), Origin: "netsvc", Details: details}
+}
+
+// Method handles a request. It must answer it, now or later, with
+// Request.Reply or Request.Fail, on the service's owner goroutine.
+type Method func(*Request)
+
+// A Request is one conversation addressed to a service.
+type Request struct {
+	ID     string // conversation id
+	Method string
+	Args   []any
+	Sender *Binding
+
+	target *Service
+	from   *Service
+
+	answered bool
+	result   any
+	failure  *Failure
+}
+
+// Answered reports whether Reply or Fail has been called.
+func (r *Request) Answered() bool { return r.answered }
+
+// Reply answers the request with result. Only the first answer counts.
+func (r *Request) Reply(result any) {
+	if r.answered {
+		return
+	}
+	r.answered = true
+	r.result = result
+	r.finish()
+}
+
+// Fail answers the request with a failure. Only the first answer counts.
+func (r *Request) Fail(f *Failure) {
+	if r.answered {
+		return
+	}
+	r.answered = true
+	f.ConversationID = r.ID
+	r.failure = f
+	r.finish()
+}
+
+func (r *Request) finish() {
+	if r.target != nil && r.target.incoming != nil {
+		delete(r.target.incoming, r.ID)
+	}
+	if r.failure != nil {
+		r.from.rt.stats.Failures.Add(1)
+	}
+	r.from.agent.mb.push(entry{kind: entryResponse, req: r}, false)
+}
+
+func (r *Request) failWithdrawn() {
+	r.Fail(NewFailure(ServerApplicationError, "Service was withdrawn before response received."))
+}
+
+// pending is a conversation a service started and still waits on.
+type pending struct {
+	id        string
+	onResult  func(result any, id string)
+	onFailure func(*Failure)
+	timer     *time.Timer
+}
+
+func (p *pending) stop() {
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+}
+
+// ExportMethod makes name callable by requests; m replaces any method of
+// that name.
+func (s *Service) ExportMethod(name string, m Method) {
+	if s.destroyed {
+		return
+	}
+	if s.methods == nil {
+		s.methods = make(map[string]Method)
+	}
+	s.methods[name] = m
+}
+
+// UnexportMethod removes an exported method.
+func (s *Service) UnexportMethod(name string) { delete(s.methods, name) }
+
+// PendingRequest returns a request this service received and has not yet
+// answered (for example, one whose method deferred its answer), or nil.
+func (s *Service) PendingRequest(id string) *Request { return s.incoming[id] }
+
+// SendRequest sends a request and returns its conversation id at once.
+// The answer arrives through ProcessResponse and ProcessFailure callbacks
+// registered for that id (in the same callback, or any time before the
+// answer is processed); answers nobody waits for are dropped. A name
+// target addresses the first service of that name. When the target does
+// not exist, is withdrawn or cannot take the request, a failure is
+// delivered the same way.
+func (s *Service) SendRequest(target Target, method string, args []any) string {
+	id := strconv.FormatUint(s.rt.seq.Add(1), 10) + "@" + s.rt.process
+	s.rt.stats.RequestsSent.Add(1)
+	if s.destroyed {
+		return id
+	}
+	if s.outgoing == nil {
+		s.outgoing = make(map[string]*pending)
+	}
+	s.outgoing[id] = &pending{id: id}
+	r := &Request{ID: id, Method: method, Args: args, Sender: s.b, from: s}
+	b := target.b
+	if b == nil {
+		b = s.rt.reg.firstNamed(target.name)
+	}
+	switch {
+	case b == nil:
+		r.Fail(NewFailure(ClientServiceUnavailable, target.name))
+	case b.withdrawn.Load() || b.svc == nil:
+		r.failWithdrawn()
+	default:
+		r.target = b.svc
+		if !b.svc.agent.mb.push(entry{kind: entryRequest, req: r}, true) {
+			s.rt.stats.RequestsRefused.Add(1)
+			r.target = nil
+			r.Fail(NewFailure(ServerResourceUnavailable, "mailbox of "+b.identity+" is full"))
+		}
+	}
+	return id
+}
+
+// ProcessResponse registers fn to receive the result of conversation id.
+func (s *Service) ProcessResponse(id string, fn func(result any, id string)) {
+	if p := s.outgoing[id]; p != nil {
+		p.onResult = fn
+	}
+}
+
+// ProcessFailure registers fn to receive a failure of conversation id. A
+// positive timeout ends the conversation with CLIENT_REQUEST_TIMEOUT if no
+// answer was processed by then; a later answer is ignored.
+func (s *Service) ProcessFailure(id string, fn func(*Failure), timeout time.Duration) {
+	p := s.outgoing[id]
+	if p == nil {
+		return
+	}
+	p.onFailure = fn
+	p.stop()
+	if timeout > 0 {
+		p.timer = time.AfterFunc(timeout, func() {
+			s.agent.mb.push(entry{kind: entryFunc, fn: func() { s.timeoutConversation(p) }}, false)
+		})
+	}
+}
+
+// IgnoreResponse forgets conversation id: its answer will be dropped.
+func (s *Service) IgnoreResponse(id string) {
+	if p := s.outgoing[id]; p != nil {
+		p.stop()
+		delete(s.outgoing, id)
+	}
+}
+
+// ResponsePending reports whether conversation id still waits for an answer.
+func (s *Service) ResponsePending(id string) bool { return s.outgoing[id] != nil }
+
+func (s *Service) timeoutConversation(p *pending) {
+	if s.outgoing[p.id] != p {
+		return
+	}
+	delete(s.outgoing, p.id)
+	p.timer = nil
+	s.rt.stats.Failures.Add(1)
+	if p.onFailure != nil {
+		f := NewFailure(ClientRequestTimeout, "")
+		f.ConversationID = p.id
+		p.onFailure(f)
+	}
+}
+
+func (a *Agent) deliverRequest(r *Request) {
+	t := r.target
+	if t == nil || t.destroyed {
+		r.failWithdrawn()
+		return
+	}
+	if t.incoming == nil {
+		t.incoming = make(map[string]*Request)
+	}
+	t.incoming[r.ID] = r
+	defer func() {
+		if v := recover(); v != nil {
+			r.Fail(NewFailure(ServerApplicationError, "panic: "+fmt.Sprint(v)))
+			panic(v)
+		}
+	}()
+	if m := t.methods[r.Method]; m != nil {
+		m(r)
+		return
+	}
+	if t.hooks.InvalidMethod != nil {
+		t.hooks.InvalidMethod(r)
+		return
+	}
+	r.Fail(NewFailure(ServerMethodUnavailable, r.Method))
+}
+
+func (a *Agent) deliverResponse(r *Request) {
+	s := r.from
+	p := s.outgoing[r.ID]
+	if p == nil || s.destroyed {
+		return
+	}
+	delete(s.outgoing, r.ID)
+	p.stop()
+	if r.failure != nil {
+		if p.onFailure != nil {
+			p.onFailure(r.failure)
+		}
+		return
+	}
+	if p.onResult != nil {
+		p.onResult(r.result, r.ID)
+	}
+}
