@@ -159,23 +159,40 @@ func requestMethods() map[string]lua.LGFunction {
 
 // rawcall is the Go half of self:call(target, method, ...): it sends the
 // request and parks the callback coroutine until the answer, which the
-// preamble's call turns into a result or an error.
+// preamble's call turns into a result or an error. Its errors name the
+// script's line (level 2: the caller of the preamble's call).
 func rawcall(L *lua.LState) int {
-	sv := self(L)
+	sv := svcOf(L.Get(1))
+	if sv == nil {
+		raise2(L, "call: expected a service object (use self:call(...))")
+	}
 	st := sv.st
-	tgt := st.target(L, 2)
-	method := L.CheckString(3)
+	tgt, msg := toTarget(L.Get(2))
+	if msg != "" {
+		raise2(L, "call: bad target: "+msg)
+	}
+	method, ok := L.Get(3).(lua.LString)
+	if !ok {
+		raise2(L, "call: the method name must be a string")
+	}
 	c := st.rootCo(L)
-	if c == nil {
-		L.RaiseError("call: only a callback can wait for an answer (not the script's top level or a module's)")
+	switch {
+	case c == nil:
+		raise2(L, "call: only a callback can wait for an answer (not the script's top level)")
+	case c.waiting:
+		raise2(L, "call: this callback is already waiting for an answer")
+	case !st.yieldSafe(L):
+		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a Go function such as string.gsub or table.sort; use sendRequest with processResponse there")
 	}
-	if c.waiting {
-		L.RaiseError("call: this callback is already waiting for an answer")
+	var a []any
+	for i := 4; i <= L.GetTop(); i++ {
+		v, err := FromLua(L.Get(i), fmt.Sprintf("args[%d]", i-3))
+		if err != nil {
+			raise2(L, "call: "+err.Error())
+		}
+		a = append(a, v)
 	}
-	if !st.yieldSafe(L) {
-		L.RaiseError("call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a Go function such as string.gsub or table.sort; use sendRequest with processResponse there")
-	}
-	id := sv.rs.SendRequest(tgt, method, args(L, "call", 4))
+	id := sv.rs.SendRequest(tgt, string(method), a)
 	sv.rs.ProcessResponse(id, func(res any, _ string) {
 		st.resumeParked(c, lua.LTrue, ToLua(st.L, res))
 	})
@@ -184,6 +201,11 @@ func rawcall(L *lua.LState) int {
 	}, sv.rs.RequestTimeout())
 	c.waiting = true
 	return L.Yield(st.h.mark)
+}
+
+// raise2 raises msg as an error of the caller's caller.
+func raise2(L *lua.LState, msg string) {
+	L.Error(lua.LString(msg), 2)
 }
 
 // args converts the arguments from n on for a request.

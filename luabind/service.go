@@ -129,26 +129,34 @@ func optName(L *lua.LState, n int) string {
 // target reads argument n as a target: a service name, a binding, an
 // endpoint or a service object.
 func (st *state) target(L *lua.LState, n int) runtime.Target {
-	switch v := L.Get(n).(type) {
+	t, msg := toTarget(L.Get(n))
+	if msg != "" {
+		L.ArgError(n, msg)
+	}
+	return t
+}
+
+// toTarget converts v to a target, or says why it is not one.
+func toTarget(v lua.LValue) (runtime.Target, string) {
+	switch v := v.(type) {
 	case lua.LString:
 		if v == "" {
-			L.ArgError(n, "empty service name")
+			return runtime.Target{}, "empty service name"
 		}
-		return runtime.Named(string(v))
+		return runtime.Named(string(v)), ""
 	case *lua.LUserData:
 		switch x := v.Value.(type) {
 		case *runtime.Binding:
-			return x.Target()
+			return x.Target(), ""
 		case *endpoint:
-			return x.b.Target()
+			return x.b.Target(), ""
 		}
 	case *lua.LTable:
 		if sv := svcOf(v); sv != nil {
-			return sv.rs.Binding().Target()
+			return sv.rs.Binding().Target(), ""
 		}
 	}
-	L.ArgError(n, "expected a service name or a binding, got "+L.Get(n).Type().String())
-	return runtime.Target{}
+	return runtime.Target{}, "expected a service name or a binding, got " + v.Type().String()
 }
 
 // value converts argument n for sending, raising a clear error if it cannot be sent.

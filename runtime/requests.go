@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -301,5 +302,24 @@ func (a *Agent) deliverResponse(r *Request) {
 	}
 	if p.onResult != nil {
 		p.onResult(r.result, r.ID)
+	}
+}
+
+// MethodFunc adapts a plain function to a Method that answers at once:
+// its result is the reply; a *Failure error is the failure; any other
+// error fails with SERVER_APPLICATION_ERROR and the error's text.
+func MethodFunc(fn func(args []any) (any, error)) Method {
+	return func(r *Request) {
+		res, err := fn(r.Args)
+		if err == nil {
+			r.Reply(res)
+			return
+		}
+		var f *Failure
+		if errors.As(err, &f) {
+			r.Fail(&Failure{Code: f.Code, Description: f.Description, Origin: f.Origin, Details: f.Details})
+			return
+		}
+		r.Fail(NewFailure(ServerApplicationError, err.Error()))
 	}
 }

@@ -1,0 +1,144 @@
+// Command agentd runs Lua agents: `agentd run` starts the daemon on a
+// configuration file, `agentd check` validates one, `agentd version`
+// prints the version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/agentd/agentd/internal/config"
+	"github.com/agentd/agentd/internal/daemon"
+)
+
+// Version is agentd's version.
+const Version = "0.1.0"
+
+// Exit codes.
+const (
+	exitOK      = 0 // clean shutdown
+	exitFailure = 1 // runtime failure, or scripts that do not load
+	exitUsage   = 2 // usage or configuration error
+)
+
+const usage = `usage:
+  agentd run   [-c config.toml]   run the daemon (default config: ./config.toml)
+  agentd check [-c config.toml]   validate the configuration and compile every script
+  agentd version                  print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "agentd", Version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "agentd: unknown command %q\n%s", args[0], usage)
+	return exitUsage
+}
+
+// loadConfig parses the -c flag and decodes the configuration; it prints
+// every problem and returns nil on failure.
+func loadConfig(name string, args []string, stderr io.Writer) *config.Config {
+	fs := flag.NewFlagSet("agentd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("c", "config.toml", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return nil
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "agentd %s: unexpected argument %q\n", name, fs.Arg(0))
+		return nil
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil
+	}
+	return cfg
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	cfg := loadConfig("check", args, stderr)
+	if cfg == nil {
+		return exitUsage
+	}
+	n, err := daemon.Check(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d scripts compiled)\n", cfg.File, n)
+	return exitOK
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	cfg := loadConfig("run", args, stderr)
+	if cfg == nil {
+		return exitUsage
+	}
+	d, err := daemon.New(cfg, daemon.Options{Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	// Signals first, so that none is lost while scripts start.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	if err := d.Start(); err != nil {
+		fmt.Fprintln(stderr, err)
+		closeNow(d, stderr)
+		return exitFailure
+	}
+	select {
+	case <-d.Done():
+		// a script scheduled the shutdown
+	case sig := <-sigs:
+		d.Logger().Info("signal received: shutting down (send it again to exit at once)", "signal", sig.String())
+		d.ScheduleShutdown()
+		select {
+		case <-d.Done():
+		case sig := <-sigs:
+			d.Logger().Warn("second signal: exiting at once", "signal", sig.String())
+			return exitFailure
+		}
+	}
+	if err := d.Close(context.Background()); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// closeNow stops a daemon that failed to start, bounded in time.
+func closeNow(d *daemon.Daemon, stderr io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.Close(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintln(stderr, err)
+	}
+}

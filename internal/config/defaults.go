@@ -1,0 +1,42 @@
+package config
+
+import "time"
+
+// Limits checked by Decode.
+const (
+	maxMailboxSize    = 1 << 24 // a bounded queue of this many slots is preallocated per agent
+	maxReloadDebounce = 10 * time.Second
+)
+
+// Default returns the configuration that applies where config.toml is
+// silent. Every default is set here; Decode starts from it. Relative paths
+// (PacksDir) are left relative: Decode resolves them against the file's folder.
+func Default() *Config {
+	return &Config{
+		Agentd: Agentd{
+			PacksDir:       "packs",
+			RequestTimeout: 30 * time.Second,
+			ShutdownDelay:  1 * time.Second,
+			CallbackLimit:  5 * time.Second,
+			ReloadDrain:    2 * time.Second,
+			ReloadDebounce: 100 * time.Millisecond,
+			MailboxSize:    10000,
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+		Tables: map[string]map[string]any{},
+	}
+}
+
+// defaultExchange returns an [[exchange]] entry with the defaults of role.
+func defaultExchange(role string) Exchange {
+	switch role {
+	case RoleServer:
+		return Exchange{Role: role, Listen: "127.0.0.1:11111"}
+	case RoleClient:
+		return Exchange{Role: role, Retry: 5 * time.Second}
+	}
+	return Exchange{Role: role}
+}

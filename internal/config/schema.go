@@ -1,0 +1,258 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// document reads the top level of config.toml.
+func (d *decoder) document(doc map[string]any) {
+	c := d.cfg
+	d.table(nil, doc, []field{
+		{"agentd", d.subtable(d.agentd)},
+		{"log", d.subtable(d.log)},
+		{"exchange", d.exchanges},
+		{"sandbox", d.subtable(func(p keyPath, m map[string]any) {
+			d.table(p, m, []field{
+				{"allow_io", d.setBool(&c.Sandbox.AllowIO)},
+				{"allow_exec", d.setBool(&c.Sandbox.AllowExec)},
+			})
+		})},
+		{"config", d.subtable(d.tables)},
+	})
+}
+
+func (d *decoder) agentd(p keyPath, m map[string]any) {
+	a := &d.cfg.Agentd
+	d.table(p, m, []field{
+		{"scripts", d.scripts},
+		{"packs_dir", d.setString(&a.PacksDir)},
+		{"hot_reload", d.setBool(&a.HotReload)},
+		{"request_timeout", d.setDuration(&a.RequestTimeout, time.Nanosecond, 0)},
+		{"shutdown_delay", d.setDuration(&a.ShutdownDelay, 0, 0)},
+		{"callback_limit", d.setDuration(&a.CallbackLimit, 0, 0)},
+		{"reload_drain", d.setDuration(&a.ReloadDrain, 0, 0)},
+		{"reload_debounce", d.setDuration(&a.ReloadDebounce, time.Nanosecond, maxReloadDebounce)},
+		{"mailbox_size", func(p keyPath, v any) {
+			n, ok := d.integer(p, v)
+			switch {
+			case !ok:
+			case n < 1:
+				d.errorf(p, "must be at least 1, got %d", n)
+			case n > maxMailboxSize:
+				d.errorf(p, "must be at most %d, got %d", maxMailboxSize, n)
+			default:
+				a.MailboxSize = int(n)
+			}
+		}},
+	})
+}
+
+func (d *decoder) scripts(p keyPath, v any) {
+	list, ok := d.list(p, v, "an array of strings (files, folders or globs)")
+	if !ok {
+		return
+	}
+	for i, e := range list {
+		q := p.index(i)
+		spec, ok := d.str(q, e)
+		if !ok {
+			continue
+		}
+		if spec == "" {
+			d.errorf(q, "empty path")
+			continue
+		}
+		d.cfg.Agentd.Scripts = append(d.cfg.Agentd.Scripts, Script{Spec: spec, Path: d.abs(spec), Line: d.lines.lookup(q)})
+	}
+}
+
+func (d *decoder) log(p keyPath, m map[string]any) {
+	l := &d.cfg.Log
+	d.table(p, m, []field{
+		{"level", d.setEnum(&l.Level, "level", "debug", "info", "notice", "warning", "error")},
+		{"format", d.setEnum(&l.Format, "format", "text", "json")},
+		{"file", d.setString(&l.File)},
+	})
+}
+
+func (d *decoder) exchanges(p keyPath, v any) {
+	switch v := v.(type) {
+	case []map[string]any:
+		for i, m := range v {
+			d.exchange(p.index(i), m)
+		}
+	case []any: // exchange = [{...}, {...}]
+		for i, e := range v {
+			if m, ok := d.tableValue(p.index(i), e); ok {
+				d.exchange(p.index(i), m)
+			}
+		}
+	case map[string]any:
+		d.errorf(p, "expected an array of tables: write [[exchange]], not [exchange]")
+	default:
+		d.errorf(p, "expected an array of tables ([[exchange]]), got %s", describe(v))
+	}
+}
+
+func (d *decoder) exchange(p keyPath, m map[string]any) {
+	var role string
+	if v, ok := m["role"]; ok {
+		role, _ = d.enum(p.child("role"), v, "role", RoleServer, RoleClient)
+	} else {
+		d.errorf(p.child("role"), "required key is missing (want %s)", orList([]string{RoleServer, RoleClient}))
+	}
+	x := defaultExchange(role)
+	x.Line = d.lines.lookup(p)
+	d.table(p, m, []field{
+		{"role", func(keyPath, any) {}}, // read above
+		{"listen", func(p keyPath, v any) {
+			if role == RoleClient {
+				d.errorf(p, `only a server listens; a client names its hubs in "connect"`)
+			} else if s, ok := d.str(p, v); ok && d.checkHostPort(p, s) {
+				x.Listen = s
+			}
+		}},
+		{"connect", func(p keyPath, v any) {
+			if role == RoleServer {
+				d.errorf(p, `only a client connects; a server takes "listen"`)
+				return
+			}
+			x.Connect = d.urls(p, v)
+		}},
+		{"group", d.setString(&x.Group)},
+		{"token", d.setString(&x.Token)},
+		{"retry", func(p keyPath, v any) {
+			if role == RoleServer {
+				d.errorf(p, "only a client retries; a server has no retry")
+				return
+			}
+			d.setDuration(&x.Retry, time.Nanosecond, 0)(p, v)
+		}},
+		{"tls", d.subtable(func(p keyPath, t map[string]any) {
+			d.table(p, t, []field{
+				{"cert", d.setString(&x.TLS.Cert)},
+				{"key", d.setString(&x.TLS.Key)},
+				{"ca", d.setString(&x.TLS.CA)},
+			})
+			if (x.TLS.Cert == "") != (x.TLS.Key == "") {
+				d.errorf(p, "cert and key must be given together")
+			}
+		})},
+	})
+	if _, ok := m["connect"]; !ok && role == RoleClient {
+		d.errorf(p.child("connect"), `required key is missing: a client needs at least one URL, e.g. ["nats://127.0.0.1:11111"]`)
+	}
+	d.cfg.Exchange = append(d.cfg.Exchange, x)
+}
+
+// urls reads connect: a non-empty array of nats:// or tls:// URLs with
+// host:port. It returns the valid ones.
+func (d *decoder) urls(p keyPath, v any) []string {
+	list, ok := d.list(p, v, `an array of URLs such as ["nats://127.0.0.1:11111"]`)
+	if !ok {
+		return nil
+	}
+	if len(list) == 0 {
+		d.errorf(p, "a client needs at least one URL")
+	}
+	out := make([]string, 0, len(list))
+	for i, e := range list {
+		q := p.index(i)
+		s, ok := d.str(q, e)
+		if !ok {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil {
+			if ue, ok := err.(*url.Error); ok {
+				err = ue.Err
+			}
+			d.errorf(q, "invalid URL %q: %v", s, err)
+			continue
+		}
+		if u.Scheme != "nats" && u.Scheme != "tls" {
+			d.errorf(q, `URL %q: scheme must be "nats" or "tls"`, s)
+			continue
+		}
+		if !validHostPort(u.Host, true) {
+			d.errorf(q, `URL %q: want host:port after the scheme, e.g. "nats://127.0.0.1:11111"`, s)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (d *decoder) checkHostPort(p keyPath, s string) bool {
+	if !validHostPort(s, false) {
+		d.errorf(p, `invalid address %q (want host:port, e.g. "127.0.0.1:11111")`, s)
+		return false
+	}
+	return true
+}
+
+// validHostPort reports whether s is host:port with a port in 0-65535 (1-65535
+// when dialing); a listener may leave the host empty to listen everywhere.
+func validHostPort(s string, dial bool) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || dial && host == "" {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && (n > 0 || !dial)
+}
+
+// The setters below return a field reader that stores a valid value in dst.
+
+func (d *decoder) subtable(read func(p keyPath, m map[string]any)) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		if m, ok := d.tableValue(p, v); ok {
+			read(p, m)
+		}
+	}
+}
+
+func (d *decoder) setString(dst *string) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		if s, ok := d.str(p, v); ok {
+			*dst = s
+		}
+	}
+}
+
+func (d *decoder) setBool(dst *bool) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		if b, ok := d.boolean(p, v); ok {
+			*dst = b
+		}
+	}
+}
+
+func (d *decoder) setEnum(dst *string, what string, allowed ...string) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		if s, ok := d.enum(p, v, what, allowed...); ok {
+			*dst = s
+		}
+	}
+}
+
+// setDuration reads a duration of at least lo and, when hi > 0, at most hi.
+func (d *decoder) setDuration(dst *time.Duration, lo, hi time.Duration) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		dur, ok := d.duration(p, v)
+		switch {
+		case !ok:
+		case dur < lo && lo == time.Nanosecond:
+			d.errorf(p, "must be more than 0, got %q", v)
+		case dur < lo:
+			d.errorf(p, "must be at least %v, got %q", lo, v)
+		case hi > 0 && dur > hi:
+			d.errorf(p, "must be at most %v, got %q", hi, v)
+		default:
+			*dst = dur
+		}
+	}
+}

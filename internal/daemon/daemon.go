@@ -1,0 +1,182 @@
+// Package daemon assembles agentd from a configuration: the logger, the
+// runtime, the Lua host and the scripts. cmd/agentd only parses flags,
+// handles signals and turns results into exit codes.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/agentd/agentd/internal/config"
+	"github.com/agentd/agentd/internal/logging"
+	"github.com/agentd/agentd/luabind"
+	"github.com/agentd/agentd/runtime"
+)
+
+// Options are what the process gives the daemon.
+type Options struct {
+	Stdout io.Writer // what scripts print
+	Stderr io.Writer // the log, unless the configuration names a file
+}
+
+// A Daemon is a running agentd.
+type Daemon struct {
+	cfg   *config.Config
+	opts  Options
+	log   *slog.Logger
+	level *slog.LevelVar
+	logf  *os.File // the log file, if any
+	rt    *runtime.Runtime
+	host  *luabind.Host
+
+	mu      sync.Mutex
+	scripts map[string]*luabind.Script // by absolute path
+}
+
+// ErrNoScripts is returned by Start when scripts were configured but none could start.
+var ErrNoScripts = errors.New("daemon: no script could be started")
+
+// New builds a daemon from cfg; nothing runs until Start.
+func New(cfg *config.Config, opts Options) (*Daemon, error) {
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = io.Discard
+	}
+	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*luabind.Script)}
+	level, err := logging.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		return nil, err
+	}
+	d.level.Set(level)
+	w := opts.Stderr
+	if cfg.Log.File != "" {
+		f, err := os.OpenFile(cfg.Log.File, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: log file: %w", err)
+		}
+		d.logf, w = f, f
+	}
+	d.log = logging.New(w, cfg.Log.Format, d.level)
+	d.rt = runtime.New(runtime.Options{
+		Logger:         d.log,
+		MailboxSize:    cfg.Agentd.MailboxSize,
+		RequestTimeout: cfg.Agentd.RequestTimeout,
+		ShutdownDelay:  shutdownDelay(cfg.Agentd.ShutdownDelay),
+	})
+	d.host = luabind.NewHost(d.rt, luabind.Options{
+		Logger:        d.log,
+		Stdout:        opts.Stdout,
+		CallbackLimit: cfg.Agentd.CallbackLimit,
+		AllowIO:       cfg.Sandbox.AllowIO,
+		AllowExec:     cfg.Sandbox.AllowExec,
+		Config:        cfg.Table,
+	})
+	return d, nil
+}
+
+// shutdownDelay maps the configured delay onto runtime.Options, where 0
+// means "default": a configured 0 becomes a negative (immediate) delay.
+func shutdownDelay(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// Logger returns the daemon's logger.
+func (d *Daemon) Logger() *slog.Logger { return d.log }
+
+// Runtime returns the daemon's runtime.
+func (d *Daemon) Runtime() *runtime.Runtime { return d.rt }
+
+// Start starts every configured script. Scripts that fail to load are
+// logged with file and line and left out; Start fails only when a script
+// path is missing, or when scripts were configured and none started.
+func (d *Daemon) Start() error {
+	if len(d.cfg.Exchange) > 0 {
+		d.log.Warn("the exchange is not available in this version; [[exchange]] entries are ignored", "entries", len(d.cfg.Exchange))
+	}
+	files, err := d.cfg.ResolveScripts()
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, f := range files {
+		if err := d.load(f); err != nil {
+			failed++
+		}
+	}
+	started := len(files) - failed
+	d.log.Info("agentd started", "scripts", started, "failed", failed, "process", d.rt.ProcessIdentity())
+	if failed > 0 {
+		if started == 0 {
+			return ErrNoScripts
+		}
+		d.log.Warn("running without the scripts that failed to load", "failed", failed)
+	}
+	return nil
+}
+
+// load starts one script, logging a failure.
+func (d *Daemon) load(path string) error {
+	sc, err := d.host.Load(path)
+	if err != nil {
+		attrs := []any{"error", err}
+		var se *luabind.ScriptError
+		if errors.As(err, &se) && se.Traceback != "" {
+			attrs = append(attrs, "traceback", se.Traceback)
+		}
+		d.log.Error("script failed to load", attrs...)
+		return err
+	}
+	d.mu.Lock()
+	d.scripts[path] = sc
+	d.mu.Unlock()
+	d.log.Info("script started", "script", luabind.DisplayPath(path))
+	return nil
+}
+
+// ScheduleShutdown starts the orderly shutdown with the configured delay.
+func (d *Daemon) ScheduleShutdown() { d.rt.ScheduleShutdown(-1) }
+
+// Done is closed when the orderly shutdown has finished.
+func (d *Daemon) Done() <-chan struct{} { return d.rt.Done() }
+
+// Close stops everything now (bounded by ctx) and closes the log file.
+func (d *Daemon) Close(ctx context.Context) error {
+	err := d.rt.Shutdown(ctx)
+	if d.logf != nil {
+		_ = d.logf.Close()
+	}
+	return err
+}
+
+// Check decodes nothing itself: given a decoded configuration, it resolves
+// the scripts and compiles each, returning how many compiled and every
+// problem found.
+func Check(cfg *config.Config) (int, error) {
+	files, err := cfg.ResolveScripts()
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	rt := runtime.New(runtime.Options{Logger: logging.Discard()})
+	host := luabind.NewHost(rt, luabind.Options{})
+	ok := 0
+	for _, f := range files {
+		if err := host.Compile(f); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ok++
+	}
+	return ok, errors.Join(errs...)
+}

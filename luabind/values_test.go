@@ -1,0 +1,146 @@
+package luabind
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+func evalLua(t testing.TB, L *lua.LState, expr string) (lua.LValue, bool) {
+	t.Helper()
+	fn, err := L.LoadString("return " + expr)
+	if err != nil {
+		return nil, false
+	}
+	L.Push(fn)
+	if err := L.PCall(0, 1, nil); err != nil {
+		return nil, false
+	}
+	v := L.Get(-1)
+	L.Pop(1)
+	return v, true
+}
+
+func TestFromLua(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	cases := []struct {
+		expr string
+		want any
+		err  string
+	}{
+		{expr: "nil", want: nil},
+		{expr: "true", want: true},
+		{expr: "42", want: int64(42)},
+		{expr: "-3", want: int64(-3)},
+		{expr: "1.5", want: 1.5},
+		{expr: "2^53", want: int64(1 << 53)},
+		{expr: "2^53 + 2", want: float64(1<<53 + 2)},
+		{expr: "1/0", want: math.Inf(1)},
+		{expr: `"a\0b"`, want: "a\x00b"},
+		{expr: "{}", want: map[string]any{}},
+		{expr: "{1, 'x', true}", want: []any{int64(1), "x", true}},
+		{expr: "{a = {b = {1, 2}}}", want: map[string]any{"a": map[string]any{"b": []any{int64(1), int64(2)}}}},
+		{expr: "{items = {1, 2, {f = print}}}", err: "content.items[3].f: function cannot be sent"},
+		{expr: "{1, 2, x = 3}", err: "content: mixes array and string keys"},
+		{expr: "{[1] = 1, [3] = 3}", err: "content: is a sparse array (2 elements, largest index 3)"},
+		{expr: "{[1.5] = 1}", err: "content: has key 1.5 (keys must be 1..n or strings)"},
+		{expr: "{[true] = 1}", err: "content: has a boolean key (keys must be 1..n or strings)"},
+		{expr: "{['a b'] = {print}}", err: `content["a b"][1]: function cannot be sent`},
+		{expr: "coroutine.create(print)", err: "content: thread cannot be sent"},
+		{expr: "(function() local t = {} t.self = t return t end)()", err: "content.self: table contains itself (a cycle) and cannot be sent"},
+		{expr: "(function() local t = {} for i = 1, 70 do t = {t} end return t end)()", err: "tables nested deeper than 64"},
+	}
+	for _, c := range cases {
+		v, ok := evalLua(t, L, c.expr)
+		if !ok {
+			t.Fatalf("%s does not evaluate", c.expr)
+		}
+		got, err := FromLua(v, "content")
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.expr, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %#v, %v; want %#v", c.expr, got, err, c.want)
+		}
+	}
+}
+
+// FuzzValues evaluates a Lua expression and checks that converting it
+// never panics and that what converts survives a round trip unchanged.
+func FuzzValues(f *testing.F) {
+	for _, seed := range []string{
+		"nil", "1", "1.25", "-0", "'x'", "{}", "{1,2,3}", "{a=1,b={c={1,'2',true}}}",
+		"{1,nil,3}", "{[2]=1}", "{x=print}", "{[{}]=1}", "2^63", "0/0",
+		"(function() local t={} t[1]=t return t end)()",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if len(expr) > 200 || strings.ContainsAny(expr, ";") || strings.Contains(expr, "while") ||
+			strings.Contains(expr, "for") || strings.Contains(expr, "repeat") || strings.Contains(expr, "function") ||
+			strings.Contains(expr, "rep") {
+			return // keep inputs to expressions that finish quickly
+		}
+		L := lua.NewState(lua.Options{SkipOpenLibs: true})
+		defer L.Close()
+		v, ok := evalLua(t, L, expr)
+		if !ok {
+			return
+		}
+		got, err := FromLua(v, "content")
+		if err != nil {
+			if _, isValueErr := err.(*ValueError); !isValueErr {
+				t.Fatalf("%q: error of type %T", expr, err)
+			}
+			return
+		}
+		again, err := FromLua(ToLua(L, got), "content")
+		if err != nil {
+			t.Fatalf("%q: round trip failed: %v", expr, err)
+		}
+		if !equalValues(got, again) {
+			t.Fatalf("%q: round trip changed %#v into %#v", expr, got, again)
+		}
+	})
+}
+
+// equalValues is reflect.DeepEqual, except that NaN equals NaN.
+func equalValues(a, b any) bool {
+	if x, ok := a.(float64); ok {
+		if y, ok := b.(float64); ok && math.IsNaN(x) && math.IsNaN(y) {
+			return true
+		}
+	}
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalValues(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k := range x {
+			if !equalValues(x[k], y[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
