@@ -12,9 +12,12 @@ func reportMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"publishReport": func(L *lua.LState) int {
 			sv := self(L)
-			subjects := subjects(L, 2)
 			content := value(L, "publishReport", 3, "content")
-			sv.rs.PublishMany(subjects, content, lifetime(L, 4))
+			if subj, ok := L.Get(2).(lua.LString); ok {
+				sv.rs.Publish(string(subj), content, lifetime(L, 4))
+			} else {
+				sv.rs.PublishMany(subjects(L, 2), content, lifetime(L, 4))
+			}
 			return 0
 		},
 		"sendReport": func(L *lua.LState) int {

@@ -150,11 +150,11 @@ func (h *Host) compile(path string) (*lua.FunctionProto, error) {
 	}
 	chunk, err := parse.Parse(bytes.NewReader(data), name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, data, err)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, data, err)
 	}
 	h.mu.Lock()
 	h.protos[path] = &compiled{sum: sum, proto: proto}
@@ -162,14 +162,23 @@ func (h *Host) compile(path string) (*lua.FunctionProto, error) {
 	return proto, nil
 }
 
-func syntaxError(name string, err error) *ScriptError {
+func syntaxError(name string, data []byte, err error) *ScriptError {
 	switch e := err.(type) {
 	case *parse.Error:
-		msg := e.Message
+		if e.Pos.Line <= 0 {
+			// gopher-lua has no position for the end of the file: name the last line
+			last := bytes.Count(bytes.TrimRight(data, " \t\r\n"), []byte("\n")) + 1
+			msg := "syntax error: unexpected end of file"
+			if e.Token != "" {
+				msg += " after '" + e.Token + "'"
+			}
+			return &ScriptError{File: name, Line: last, Msg: msg + " (a missing 'end' or ')'?)"}
+		}
+		msg := strings.TrimSpace(e.Message)
 		if e.Token != "" {
 			msg += " near '" + e.Token + "'"
 		}
-		return &ScriptError{File: name, Line: e.Pos.Line, Msg: "syntax error: " + msg}
+		return &ScriptError{File: name, Line: e.Pos.Line, Msg: msg}
 	case *lua.CompileError:
 		return &ScriptError{File: name, Line: e.Line, Msg: e.Message}
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -20,43 +21,143 @@ const maxExactInt = 1 << 53
 type ValueError struct {
 	Path string // e.g. content.items[3].f
 	Msg  string // e.g. function cannot be sent
+
+	root     string
+	segments []string // innermost first, collected while the error unwinds
+	deep     bool     // the depth limit was hit
 }
 
 func (e *ValueError) Error() string { return e.Path + ": " + e.Msg }
+
+// setPath sets Path from root and the collected segments.
+func (e *ValueError) setPath(root string) {
+	e.root = root
+	var b strings.Builder
+	b.WriteString(root)
+	for i := len(e.segments) - 1; i >= 0; i-- {
+		b.WriteString(e.segments[i])
+	}
+	e.Path = b.String()
+	e.segments = nil
+}
 
 // FromLua converts a Lua value to plain Go data: nil, bool, int64 (for
 // integral numbers within ±2^53), float64, string, []any (for tables with
 // keys 1..n), map[string]any (for tables with string keys; an empty table
 // too). Anything else is a *ValueError naming the path from root.
 func FromLua(v lua.LValue, root string) (any, error) {
-	c := converter{}
-	return c.value(v, pathRoot(root), 0)
-}
-
-type converter struct {
-	seen []*lua.LTable // tables on the current path, to find cycles
-}
-
-// path is built lazily: only an error needs its text.
-type path struct {
-	parent *path
-	key    string
-	index  int // when key == "" and parent != nil
-}
-
-func pathRoot(name string) *path { return &path{key: name} }
-
-func (p *path) String() string {
-	if p.parent == nil {
-		return p.key
-	}
-	if p.key != "" {
-		if isIdent(p.key) {
-			return p.parent.String() + "." + p.key
+	x, err := fromLua(v, 0)
+	if err != nil {
+		err.setPath(root)
+		if err.deep {
+			findCycle(v, err) // a cycle also ends at the depth limit: say which it is
 		}
-		return p.parent.String() + "[" + strconv.Quote(p.key) + "]"
+		return nil, err
 	}
-	return p.parent.String() + "[" + strconv.Itoa(p.index) + "]"
+	return x, nil
+}
+
+// fromLua converts v. The error path is built only while an error
+// unwinds, so a successful conversion spends nothing on it.
+func fromLua(v lua.LValue, depth int) (any, *ValueError) {
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	case lua.LNumber:
+		return numberFromLua(v), nil
+	case lua.LString:
+		return string(v), nil
+	case *lua.LTable:
+		if depth >= MaxDepth {
+			return nil, &ValueError{Msg: fmt.Sprintf("tables nested deeper than %d", MaxDepth), deep: true}
+		}
+		return tableFromLua(v, depth)
+	}
+	return nil, &ValueError{Msg: v.Type().String() + " cannot be sent"}
+}
+
+func numberFromLua(n lua.LNumber) any {
+	f := float64(n)
+	if f == math.Trunc(f) && f >= -maxExactInt && f <= maxExactInt {
+		return int64(f)
+	}
+	return f
+}
+
+// tableFromLua converts a table in one pass: string keys go to a map,
+// integer keys to an array; a mix, or holes, are refused at the end.
+func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
+	var (
+		m      map[string]any
+		arr    []any
+		maxIdx int
+		nNum   int
+		err    *ValueError
+	)
+	t.ForEach(func(k, v lua.LValue) {
+		if err != nil {
+			return
+		}
+		switch k := k.(type) {
+		case lua.LString:
+			x, e := fromLua(v, depth+1)
+			if e != nil {
+				e.segments = append(e.segments, keySegment(string(k)))
+				err = e
+				return
+			}
+			if m == nil {
+				m = make(map[string]any)
+			}
+			m[string(k)] = x
+		case lua.LNumber:
+			f := float64(k)
+			if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
+				err = &ValueError{Msg: "has key " + lua.LVAsString(k) + " (keys must be 1..n or strings)"}
+				return
+			}
+			i := int(f)
+			nNum++
+			maxIdx = max(maxIdx, i)
+			if i > 2*len(arr)+8 {
+				return // far beyond the end: a sparse array, refused below
+			}
+			x, e := fromLua(v, depth+1)
+			if e != nil {
+				e.segments = append(e.segments, "["+strconv.Itoa(i)+"]")
+				err = e
+				return
+			}
+			if i > len(arr) {
+				arr = append(arr, make([]any, i-len(arr))...)
+			}
+			arr[i-1] = x
+		default:
+			err = &ValueError{Msg: "has a " + k.Type().String() + " key (keys must be 1..n or strings)"}
+		}
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case nNum > 0 && m != nil:
+		return nil, &ValueError{Msg: "mixes array and string keys"}
+	case nNum > 0 && (maxIdx != nNum || maxIdx != len(arr)):
+		return nil, &ValueError{Msg: fmt.Sprintf("is a sparse array (%d elements, largest index %d)", nNum, maxIdx)}
+	case nNum > 0:
+		return arr, nil
+	case m == nil:
+		return map[string]any{}, nil
+	}
+	return m, nil
+}
+
+func keySegment(k string) string {
+	if isIdent(k) {
+		return "." + k
+	}
+	return "[" + strconv.Quote(k) + "]"
 }
 
 func isIdent(s string) bool {
@@ -71,88 +172,37 @@ func isIdent(s string) bool {
 	return true
 }
 
-func (c *converter) value(v lua.LValue, p *path, depth int) (any, error) {
-	switch v := v.(type) {
-	case *lua.LNilType:
-		return nil, nil
-	case lua.LBool:
-		return bool(v), nil
-	case lua.LNumber:
-		return numberFromLua(v), nil
-	case lua.LString:
-		return string(v), nil
-	case *lua.LTable:
-		return c.table(v, p, depth)
-	}
-	return nil, &ValueError{Path: p.String(), Msg: v.Type().String() + " cannot be sent"}
-}
-
-func numberFromLua(n lua.LNumber) any {
-	f := float64(n)
-	if f == math.Trunc(f) && f >= -maxExactInt && f <= maxExactInt {
-		return int64(f)
-	}
-	return f
-}
-
-func (c *converter) table(t *lua.LTable, p *path, depth int) (any, error) {
-	if depth >= MaxDepth {
-		return nil, &ValueError{Path: p.String(), Msg: fmt.Sprintf("tables nested deeper than %d", MaxDepth)}
-	}
-	if slices.Contains(c.seen, t) {
-		return nil, &ValueError{Path: p.String(), Msg: "table contains itself (a cycle) and cannot be sent"}
-	}
-	c.seen = append(c.seen, t)
-	defer func() { c.seen = c.seen[:len(c.seen)-1] }()
-
-	// First pass: classify the keys.
-	var nNum, nStr, maxIdx int
-	var bad lua.LValue
-	badMsg := ""
-	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
-		switch k := k.(type) {
-		case lua.LString:
-			nStr++
-		case lua.LNumber:
-			f := float64(k)
-			if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
-				bad, badMsg = k, "has key "+lua.LVAsString(k)+" (keys must be 1..n or strings)"
-				continue
+// findCycle walks v again, tracking the tables on the current path; if a
+// table repeats, err becomes a cycle error naming where.
+func findCycle(v lua.LValue, err *ValueError) {
+	var seen []*lua.LTable
+	var walk func(v lua.LValue, path string) bool
+	walk = func(v lua.LValue, path string) bool {
+		t, ok := v.(*lua.LTable)
+		if !ok || len(seen) > MaxDepth {
+			return false
+		}
+		if slices.Contains(seen, t) {
+			err.Path, err.Msg = path, "table contains itself (a cycle) and cannot be sent"
+			return true
+		}
+		seen = append(seen, t)
+		found := false
+		t.ForEach(func(k, x lua.LValue) {
+			if found {
+				return
 			}
-			nNum++
-			maxIdx = max(maxIdx, int(f))
-		default:
-			bad, badMsg = k, "has a "+k.Type().String()+" key (keys must be 1..n or strings)"
-		}
-	}
-	switch {
-	case bad != nil:
-		return nil, &ValueError{Path: p.String(), Msg: badMsg}
-	case nNum > 0 && nStr > 0:
-		return nil, &ValueError{Path: p.String(), Msg: "mixes array and string keys"}
-	case nNum > 0 && maxIdx != nNum:
-		return nil, &ValueError{Path: p.String(), Msg: fmt.Sprintf("is a sparse array (%d elements, largest index %d)", nNum, maxIdx)}
-	case nNum > 0:
-		out := make([]any, nNum)
-		for i := 1; i <= nNum; i++ {
-			x, err := c.value(t.RawGetInt(i), &path{parent: p, index: i}, depth+1)
-			if err != nil {
-				return nil, err
+			switch k := k.(type) {
+			case lua.LString:
+				found = walk(x, path+keySegment(string(k)))
+			case lua.LNumber:
+				found = walk(x, path+"["+lua.LVAsString(k)+"]")
 			}
-			out[i-1] = x
-		}
-		return out, nil
+		})
+		seen = seen[:len(seen)-1]
+		return found
 	}
-	out := make(map[string]any, nStr)
-	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
-		ks := string(k.(lua.LString))
-		x, err := c.value(v, &path{parent: p, key: ks}, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out[ks] = x
-	}
-	return out, nil
+	walk(v, err.root)
 }
 
 // ToLua converts plain Go data to a Lua value, building fresh tables.

@@ -64,15 +64,15 @@ type reportSub struct {
 // content must be plain data (see package doc) and must not be modified
 // afterwards.
 func (s *Service) Publish(subject string, content any, lifetime time.Duration) {
-	s.publish([]string{subject}, content, lifetime)
+	s.publish(content, lifetime, subject)
 }
 
 // PublishMany publishes the same content under several subjects, in order.
 func (s *Service) PublishMany(subjects []string, content any, lifetime time.Duration) {
-	s.publish(subjects, content, lifetime)
+	s.publish(content, lifetime, subjects...)
 }
 
-func (s *Service) publish(subjects []string, content any, lifetime time.Duration) {
+func (s *Service) publish(content any, lifetime time.Duration, subjects ...string) {
 	if s.b.withdrawn.Load() {
 		return
 	}

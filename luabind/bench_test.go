@@ -1,0 +1,196 @@
+package luabind
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentd/agentd/internal/logging"
+	"github.com/agentd/agentd/runtime"
+)
+
+// benchHost returns a host whose scripts can call bench.done(n), which
+// sends n on the returned channel.
+func benchHost(b *testing.B, mailbox int) (*runtime.Runtime, *Host, chan int) {
+	b.Helper()
+	done := make(chan int, 64)
+	rt := runtime.New(runtime.Options{Logger: logging.Discard(), MailboxSize: mailbox})
+	h := NewHost(rt, Options{Modules: map[string]any{
+		"bench": map[string]any{"done": func(n int) { done <- n }},
+	}})
+	b.Cleanup(func() { _ = rt.Shutdown(context.Background()) })
+	return rt, h, done
+}
+
+func writeScript(b *testing.B, dir, name, src string) string {
+	b.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+const benchSubscriber = `
+local bench = require("bench")
+local s = agentd.service("sub")
+local want, got = tonumber(agentd.config.want), 0
+function s:init() self:monitorReports(self.report, "pub", "bench.*") end
+function s:report(pub, subject, c)
+  got = got + 1
+  if got == want then bench.done(got) end
+end
+`
+
+const benchPublisher = `
+local s = agentd.service("pub")
+function s:init() self:exportMethod("go") end
+function s:go(n)
+  for i = 1, n do
+    self:publishReport("bench.x", {seq = i, name = "sensor", ok = true, value = 1.5, count = i})
+  end
+  return n
+end
+`
+
+// benchReports publishes b.N five-field tables from one Lua agent to
+// subs Lua subscriber agents and reports deliveries per second.
+func benchReports(b *testing.B, subs int) {
+	dir := b.TempDir()
+	_, h, done := benchHost(b, b.N+16)
+	h.opts.Config = func(string) map[string]any { return map[string]any{"want": strconv.Itoa(b.N)} }
+	for i := range subs {
+		if _, err := h.Load(writeScript(b, dir, fmt.Sprintf("sub%d.lua", i), benchSubscriber)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pub, err := h.Load(writeScript(b, dir, "pub.lua", benchPublisher))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt := h.rt
+	client := goClient(b, rt)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	client.Agent().Post(func() { client.SendRequest(pub.st.svcs[0].rs.Binding().Target(), "go", []any{int64(b.N)}) })
+	for range subs {
+		<-done
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*subs)/elapsed.Seconds(), "deliveries/s")
+	if st := rt.Stats(); st.ReportsDropped != 0 {
+		b.Fatalf("%d reports dropped", st.ReportsDropped)
+	}
+}
+
+func goClient(b *testing.B, rt *runtime.Runtime) *runtime.Service {
+	a, err := rt.NewAgent("client")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var s *runtime.Service
+	a.Do(func() {
+		s, _ = a.NewService(runtime.ServiceConfig{Name: "client"})
+		_ = s.Register()
+	})
+	return s
+}
+
+func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1) }
+func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10) }
+
+// BenchmarkCallRoundTrip measures self:call between two Lua agents in one
+// process: one call in flight at a time.
+func BenchmarkCallRoundTrip(b *testing.B) {
+	dir := b.TempDir()
+	_, h, done := benchHost(b, 10000)
+	if _, err := h.Load(writeScript(b, dir, "echo.lua", `
+local s = agentd.service("echo")
+function s:echo(x) return x end
+s:exportMethod("echo")
+`)); err != nil {
+		b.Fatal(err)
+	}
+	caller, err := h.Load(writeScript(b, dir, "caller.lua", `
+local bench = require("bench")
+local s = agentd.service("caller")
+function s:run(n)
+  for i = 1, n do self:call("echo", "echo", i) end
+  bench.done(n)
+end
+s:exportMethod("run")
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := goClient(b, h.rt)
+	b.ReportAllocs()
+	b.ResetTimer()
+	client.Agent().Post(func() { client.SendRequest(caller.st.svcs[0].rs.Binding().Target(), "run", []any{int64(b.N)}) })
+	<-done
+	b.StopTimer()
+}
+
+// BenchmarkIdleAgents starts 10,000 agents, each a small script with one
+// service, and reports the time it took and the memory each one holds
+// (resident set and Go heap, measured after a GC). It ignores b.N.
+func BenchmarkIdleAgents(b *testing.B) {
+	const n = 10000
+	dir := b.TempDir()
+	path := writeScript(b, dir, "idle.lua", `
+local s = agentd.service("idle")
+function s:init() self.count = 0 end
+function s:tick() self.count = self.count + 1 end
+s:exportMethod("tick")
+`)
+	_, h, _ := benchHost(b, 10000)
+	if err := h.Compile(path); err != nil {
+		b.Fatal(err)
+	}
+	rssBefore, heapBefore := memory()
+	b.ResetTimer()
+	start := time.Now()
+	scripts := make([]*Script, 0, n)
+	for range n {
+		sc, err := h.Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scripts = append(scripts, sc)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	rssAfter, heapAfter := memory()
+	b.ReportMetric(elapsed.Seconds()*1000, "ms/10k-starts")
+	b.ReportMetric(float64(rssAfter-rssBefore)/n/1024, "KiB-RSS/agent")
+	b.ReportMetric(float64(heapAfter-heapBefore)/n/1024, "KiB-heap/agent")
+	if got := len(h.rt.ServiceAgents()); got != n+1 {
+		b.Fatalf("%d services registered, want %d", got, n+1)
+	}
+	goruntime.KeepAlive(scripts)
+}
+
+// memory returns the resident set size and the live heap, after a GC.
+func memory() (rss, heap uint64) {
+	goruntime.GC()
+	debug.FreeOSMemory()
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	data, err := os.ReadFile("/proc/self/statm")
+	if err == nil {
+		if f := strings.Fields(string(data)); len(f) > 1 {
+			pages, _ := strconv.ParseUint(f[1], 10, 64)
+			rss = pages * uint64(os.Getpagesize())
+		}
+	}
+	return rss, ms.HeapAlloc
+}
