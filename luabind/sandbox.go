@@ -14,7 +14,7 @@ import (
 // stack grow on demand. CallStackSize bounds recursion depth.
 var stateOptions = lua.Options{
 	CallStackSize:       200,
-	RegistrySize:        256,
+	RegistrySize:        128,
 	RegistryMaxSize:     256 * 1024,
 	MinimizeStackMemory: true,
 	SkipOpenLibs:        true,

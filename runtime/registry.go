@@ -306,16 +306,15 @@ func (r *registry) agents() []*Binding {
 	return r.sorted(r.allBindings())
 }
 
-// remove returns xs without the first x, keeping order, without
-// modifying the backing array of xs (other goroutines may hold it).
+// remove returns xs without its first x, keeping order. It works in
+// place: every list it is used on is only read under the lock that
+// guards its changes (lookups hand out copies).
 func remove[T comparable](xs []T, x T) []T {
 	i := slices.Index(xs, x)
 	if i < 0 {
 		return xs
 	}
-	out := make([]T, 0, len(xs)-1)
-	out = append(out, xs[:i]...)
-	return append(out, xs[i+1:]...)
+	return slices.Delete(xs, i, i+1)
 }
 
 // Registry operations of a Service.
