@@ -22,6 +22,8 @@ type Script struct {
 	agent   *runtime.Agent
 	st      *state // owner goroutine only
 
+	draining []*state // replaced versions finishing their work (owner goroutine)
+
 	mu   sync.Mutex
 	deps map[string]struct{}
 }
@@ -67,7 +69,7 @@ func (h *Host) Load(path string) (*Script, error) {
 func (sc *Script) start(proto *lua.FunctionProto) error {
 	st := sc.h.newState(sc, sc.agent)
 	sc.st = st
-	sc.agent.OnExit(st.close)
+	sc.agent.OnExit(sc.exit)
 	st.loading = true
 	err := st.runChunk(proto)
 	st.loading = false
@@ -143,7 +145,21 @@ func traceLine(trace, file string) int {
 	return 0
 }
 
-// close releases the Lua state; it runs when the agent exits.
+// exit closes every Lua state of the script when its agent exits.
+func (sc *Script) exit() {
+	for _, st := range sc.draining {
+		if st.drainTimer != nil {
+			st.drainTimer.Stop()
+		}
+		st.close()
+	}
+	sc.draining = nil
+	if sc.st != nil {
+		sc.st.close()
+	}
+}
+
+// close releases the Lua state.
 func (st *state) close() {
 	if st.closed {
 		return

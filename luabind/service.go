@@ -24,6 +24,9 @@ func (st *state) newSvc(cfg runtime.ServiceConfig) (*svc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.reloading {
+		rs.Hold()
+	}
 	sv := &svc{st: st, rs: rs, tbl: st.L.NewTable()}
 	ud := st.L.NewUserData()
 	ud.Value = sv

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/agentd/agentd/runtime"
 	lua "github.com/yuin/gopher-lua"
@@ -22,9 +23,13 @@ type state struct {
 	log   *slog.Logger
 	lim   *limiter
 
-	svcs    []*svc // every service the state created, in order
-	pending []*svc // created inside a callback: registered when it returns
-	loading bool   // the main chunk is running
+	svcs      []*svc // every service the state created, in order
+	pending   []*svc // created inside a callback: registered when it returns
+	loading   bool   // the main chunk is running
+	reloading bool   // a new version not yet committed: its services are held
+
+	retired    bool        // replaced by a new version; finishing its work
+	drainTimer *time.Timer // ends the drain of a retired state
 
 	cos     map[*lua.LState]*co // callback coroutines, running, parked or idle
 	free    []*co               // idle callback coroutines
@@ -177,8 +182,11 @@ func (st *state) step(c *co, args ...lua.LValue) {
 		}
 		st.fail(c, errv)
 	}
-	if st.depth == 0 && len(st.pending) > 0 {
+	if st.depth == 0 && len(st.pending) > 0 && !st.reloading {
 		st.registerPending()
+	}
+	if st.retired && st.depth == 0 && !st.busy() {
+		st.finish()
 	}
 }
 

@@ -29,9 +29,13 @@ type Binding struct {
 	identity string
 	process  string
 	location Location
-	svc      *Service // the local service; nil for a remote one
+	agent    *Agent // the local agent that serves it (fixed); nil for a remote one
 	reg      *registry
-	order    uint64 // registration order
+	// svc is the local service that currently answers for the binding. A
+	// hot reload hands the binding to the new version's service; it is
+	// written on the agent's owner goroutine with the registry lock held.
+	svc   *Service
+	order uint64 // registration order
 
 	withdrawn atomic.Bool
 	// groups is guarded by the registry lock.
@@ -61,7 +65,8 @@ func (b *Binding) Location() Location { return b.location }
 // Withdrawn reports whether the service has been withdrawn.
 func (b *Binding) Withdrawn() bool { return b.withdrawn.Load() }
 
-// Service returns the local service, or nil for a remote one.
+// Service returns the local service that currently answers for the
+// binding, or nil for a remote one. Call it on the agent's owner goroutine.
 func (b *Binding) Service() *Service { return b.svc }
 
 // Groups returns the groups the service has joined, in join order.

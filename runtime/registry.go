@@ -194,8 +194,18 @@ func (r *registry) subscribe(s *Service, kind regKind, key string, fn RegistryFu
 		s.regSubs = make(map[regKey]*regSub)
 	}
 	s.regSubs[k] = sub
+	if !s.held {
+		r.addRegSub(sub)
+	}
+}
+
+// addRegSub indexes sub and announces every matching service that
+// already exists; registry.mu is held.
+func (r *registry) addRegSub(sub *regSub) {
+	k := regKey{sub.kind, sub.key}
+	key := sub.key
 	r.subs[k] = append(r.subs[k], sub)
-	switch kind {
+	switch sub.kind {
 	case regAll:
 		for _, b := range r.sorted(r.allBindings()) {
 			sub.notify(RegistryEvent{Binding: b, Status: Available})

@@ -73,7 +73,18 @@ func (s *Service) PublishMany(subjects []string, content any, lifetime time.Dura
 }
 
 func (s *Service) publish(content any, lifetime time.Duration, subjects ...string) {
-	if s.b.withdrawn.Load() {
+	switch {
+	case s.held:
+		subjects = slices.Clone(subjects)
+		s.heldOps = append(s.heldOps, func() { s.publish(content, lifetime, subjects...) })
+		return
+	case s.retired:
+		// the previous version finishing its work speaks for its successor
+		if s.successor != nil {
+			s.successor.publish(content, lifetime, subjects...)
+		}
+		return
+	case s.b.withdrawn.Load():
 		return
 	}
 	now := time.Now()
@@ -153,7 +164,16 @@ func (a *Agent) deliverReport(sub *reportSub, msg *reportMsg) {
 // subscriptions to this service whose pattern matches subject; it is never
 // cached. It returns how many deliveries were queued.
 func (s *Service) SendReport(to *Binding, subject string, content any) int {
-	if s.b.withdrawn.Load() || to == nil {
+	switch {
+	case s.held:
+		s.heldOps = append(s.heldOps, func() { s.SendReport(to, subject, content) })
+		return 0
+	case s.retired:
+		if s.successor != nil {
+			return s.successor.SendReport(to, subject, content)
+		}
+		return 0
+	case s.b.withdrawn.Load() || to == nil:
 		return 0
 	}
 	msg := &reportMsg{pub: s.b, subject: subject, content: content, time: time.Now()}
@@ -194,8 +214,15 @@ func (s *Service) MonitorReports(target Target, pattern string, fn ReportFunc) {
 		s.repSubs = make(map[repKey]*reportSub)
 	}
 	s.repSubs[k] = sub
-	r.repIndex[k.target] = append(r.repIndex[k.target], sub)
-	for _, pub := range r.publishers(k.target) {
+	if !s.held {
+		r.addReportSub(sub)
+	}
+}
+
+// addReportSub indexes sub and attaches it to its publishers; registry.mu is held.
+func (r *registry) addReportSub(sub *reportSub) {
+	r.repIndex[sub.key] = append(r.repIndex[sub.key], sub)
+	for _, pub := range r.publishers(sub.key) {
 		r.attach(sub, pub)
 	}
 }
@@ -277,6 +304,9 @@ func (r *registry) detach(sub *reportSub, pub *Service) {
 func (r *registry) dropReportSub(sub *reportSub) {
 	sub.active = false
 	delete(sub.subscriber.repSubs, repKey{target: sub.key, pattern: sub.pattern.String()})
+	if sub.subscriber.held {
+		return // never attached
+	}
 	r.repIndex[sub.key] = remove(r.repIndex[sub.key], sub)
 	if len(r.repIndex[sub.key]) == 0 {
 		delete(r.repIndex, sub.key)
@@ -306,18 +336,22 @@ func (r *registry) detachPublisher(pub *Service) {
 	}
 }
 
+// notifyPublisher and notifySubscription queue a hook call for whichever
+// version of the service answers for its binding when the call runs.
 func (s *Service) notifyPublisher(n PublisherNotification) {
+	b := s.b
 	s.agent.mb.push(entry{kind: entryFunc, fn: func() {
-		if h := s.hooks.PublisherNotification; h != nil && !s.destroyed {
-			h(n)
+		if cur := b.svc; cur != nil && !cur.destroyed && cur.hooks.PublisherNotification != nil {
+			cur.hooks.PublisherNotification(n)
 		}
 	}}, false)
 }
 
 func (s *Service) notifySubscription(ev SubscriptionEvent) {
+	b := s.b
 	s.agent.mb.push(entry{kind: entryFunc, fn: func() {
-		if h := s.hooks.Subscription; h != nil && !s.destroyed {
-			h(ev)
+		if cur := b.svc; cur != nil && !cur.destroyed && cur.hooks.Subscription != nil {
+			cur.hooks.Subscription(ev)
 		}
 	}}, false)
 }

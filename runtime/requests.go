@@ -92,7 +92,8 @@ type Request struct {
 	Args   []any
 	Sender *Binding
 
-	target *Service
+	to     *Binding // the agent addressed
+	target *Service // the service that took the request
 	from   *Service
 
 	answered bool
@@ -170,7 +171,16 @@ func (s *Service) UnexportMethod(name string) { delete(s.methods, name) }
 
 // PendingRequest returns a request this service received and has not yet
 // answered (for example, one whose method deferred its answer), or nil.
-func (s *Service) PendingRequest(id string) *Request { return s.incoming[id] }
+// After a hot reload it also finds the requests the previous version
+// still holds while it drains.
+func (s *Service) PendingRequest(id string) *Request {
+	for ; s != nil; s = s.predecessor {
+		if r := s.incoming[id]; r != nil {
+			return r
+		}
+	}
+	return nil
+}
 
 // SendRequest sends a request and returns its conversation id at once.
 // The answer arrives through ProcessResponse and ProcessFailure callbacks
@@ -190,6 +200,16 @@ func (s *Service) SendRequest(target Target, method string, args []any) string {
 	}
 	s.outgoing[id] = &pending{id: id}
 	r := &Request{ID: id, Method: method, Args: args, Sender: s.b, from: s}
+	if s.held {
+		s.heldOps = append(s.heldOps, func() { s.route(r, target) })
+		return id
+	}
+	s.route(r, target)
+	return id
+}
+
+// route delivers a request to its target's mailbox, or fails it.
+func (s *Service) route(r *Request, target Target) {
 	b := target.b
 	if b == nil {
 		b = s.rt.reg.firstNamed(target.name)
@@ -197,17 +217,15 @@ func (s *Service) SendRequest(target Target, method string, args []any) string {
 	switch {
 	case b == nil:
 		r.Fail(NewFailure(ClientServiceUnavailable, target.name))
-	case b.withdrawn.Load() || b.svc == nil:
+	case b.withdrawn.Load() || b.agent == nil:
 		r.failWithdrawn()
 	default:
-		r.target = b.svc
-		if !b.svc.agent.mb.push(entry{kind: entryRequest, req: r}, true) {
+		r.to = b
+		if !b.agent.mb.push(entry{kind: entryRequest, req: r}, true) {
 			s.rt.stats.RequestsRefused.Add(1)
-			r.target = nil
 			r.Fail(NewFailure(ServerResourceUnavailable, "mailbox of "+b.identity+" is full"))
 		}
 	}
-	return id
 }
 
 // ProcessResponse registers fn to receive the result of conversation id.
@@ -260,11 +278,12 @@ func (s *Service) timeoutConversation(p *pending) {
 }
 
 func (a *Agent) deliverRequest(r *Request) {
-	t := r.target
-	if t == nil || t.destroyed {
+	t := r.to.svc // the current version, also for requests queued before a reload
+	if t == nil || t.destroyed || t.retired {
 		r.failWithdrawn()
 		return
 	}
+	r.target = t
 	if t.incoming == nil {
 		t.incoming = make(map[string]*Request)
 	}
@@ -323,3 +342,6 @@ func MethodFunc(fn func(args []any) (any, error)) Method {
 		r.Fail(NewFailure(ServerApplicationError, err.Error()))
 	}
 }
+
+// Unanswered returns how many requests the service took and has not answered.
+func (s *Service) Unanswered() int { return len(s.incoming) }

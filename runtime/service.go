@@ -95,6 +95,15 @@ type Service struct {
 	destroying bool
 	initGroups []string
 
+	// Hot reload (see reload.go): a held service records subscriptions
+	// and queues what it sends until Commit; a retired one has handed its
+	// binding to its successor and only finishes its conversations.
+	held        bool
+	heldOps     []func()
+	retired     bool
+	successor   *Service
+	predecessor *Service
+
 	timers   map[string]*action
 	alarms   map[string]*action
 	actions  map[string]*action
@@ -142,6 +151,7 @@ func (a *Agent) NewService(cfg ServiceConfig) (*Service, error) {
 		identity: a.rt.nextIdentity(),
 		process:  a.rt.process,
 		location: Local,
+		agent:    a,
 		svc:      s,
 		reg:      &a.rt.reg,
 	}
@@ -242,6 +252,10 @@ func (s *Service) LeaveGroup(g string) {
 // replies to its own requests will be ignored. Destroy is idempotent.
 func (s *Service) Destroy() {
 	if s.destroyed || s.destroying {
+		return
+	}
+	if s.held || s.retired {
+		s.dispose()
 		return
 	}
 	s.destroying = true

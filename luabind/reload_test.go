@@ -1,0 +1,305 @@
+package luabind
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/agentd/agentd/internal/logging"
+	"github.com/agentd/agentd/runtime"
+)
+
+// reloadEnv is a runtime and host with scripts in a temp folder.
+type reloadEnv struct {
+	t         *testing.T
+	dir       string
+	rt        *runtime.Runtime
+	h         *Host
+	out, logs syncBuffer
+}
+
+func newReloadEnv(t *testing.T) *reloadEnv {
+	e := &reloadEnv{t: t, dir: t.TempDir()}
+	e.rt = runtime.New(runtime.Options{Logger: logging.New(&e.logs, "text", logging.LevelDebug), ProcessIdentity: "host:1"})
+	e.h = NewHost(e.rt, Options{Stdout: &e.out})
+	return e
+}
+
+func (e *reloadEnv) write(name, src string) string {
+	p := filepath.Join(e.dir, name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *reloadEnv) load(name, src string) *Script {
+	sc, err := e.h.Load(e.write(name, src))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sc
+}
+
+// takeOutput returns what was printed since the last call.
+func (e *reloadEnv) takeOutput() string {
+	e.out.mu.Lock()
+	defer e.out.mu.Unlock()
+	s := e.out.b.String()
+	e.out.b.Reset()
+	return s
+}
+
+func (e *reloadEnv) close() {
+	if err := e.rt.Shutdown(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func expectOutput(t *testing.T, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("output\n--- got ---\n%s--- want ---\n%s", got, want)
+	}
+}
+
+const counterV1 = `
+local s = agentd.service{name = "counter", groups = {"a", "b"}}
+function s:init(restored)
+  self.n = restored and restored.n or 0
+  self:startTimer(self.tick, 1, "tick")
+  self:publishReport("counter.version", 1, -1)
+end
+function s:tick() self.n = self.n + 1 self:startTimer(self.tick, 1, "tick") end
+function s:snapshot() return {n = self.n} end
+function s:get() return "v1:" .. self.n end
+s:exportMethod("get")
+local gone = agentd.service("gone")
+`
+
+const counterV2 = `
+local s = agentd.service{name = "counter", groups = {"b", "c"}}
+function s:init(restored)
+  self.n = restored and restored.n or 0
+  print("v2 restored " .. tostring(restored and restored.n))
+  self:publishReport("counter.version", 2, -1)
+end
+function s:get() return "v2:" .. self.n end
+s:exportMethod("get")
+local fresh = agentd.service("fresh")
+`
+
+const watcherScript = `
+local w = agentd.service("watcher")
+function w:init()
+  self:subscribeRegistry(self.registry)
+  self:monitorReports(self.report, "counter", "counter.*")
+end
+function w:registry(b, group, status)
+  print("registry", b:serviceName(), b:agentIdentity(), group or "-", status)
+end
+function w:report(p, subject, content)
+  print("report", p:agentIdentity(), subject, content)
+end
+function w:handlePublisherNotification(n) print("publisher", n.publisher:serviceName(), n.status) end
+function w:ask() print("answer", self:call("counter", "get")) end
+`
+
+func TestReloadKeepsIdentityStateAndSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newReloadEnv(t)
+		counter := e.load("counter.lua", counterV1)
+		watcher := e.load("watcher.lua", watcherScript)
+		time.Sleep(3500 * time.Millisecond)
+		synctest.Wait()
+		expectOutput(t, e.takeOutput(), `registry	counter	1@host:1	-	0
+registry	counter	1@host:1	a	0
+registry	counter	1@host:1	b	0
+registry	gone	2@host:1	-	0
+registry	watcher	`+watcherID(e)+`	-	0
+publisher	counter	0
+report	1@host:1	counter.version	1
+`)
+		e.write("counter.lua", counterV2)
+		res, err := counter.Reload(2 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(res.Kept, ",") != "counter" || strings.Join(res.Added, ",") != "fresh" || strings.Join(res.Removed, ",") != "gone" {
+			t.Errorf("result %+v", res)
+		}
+		synctest.Wait()
+		// state handed over; identity 1@host:1 kept; only differences announced;
+		// the new cached report replaces the old one without a new subscription
+		expectOutput(t, e.takeOutput(), `v2 restored 3
+registry	gone	2@host:1	-	1
+registry	counter	1@host:1	a	1
+registry	counter	1@host:1	c	0
+registry	fresh	`+freshID(e)+`	-	0
+report	1@host:1	counter.version	2
+`)
+		watcher.Agent().Post(func() {
+			watcher.st.call(watcher.st.svcs[0], "ask", watcher.st.L.GetField(watcher.st.svcs[0].tbl, "ask"), watcher.st.svcs[0].tbl)
+		})
+		time.Sleep(5 * time.Second) // v1's timer must be gone: n stays 3
+		synctest.Wait()
+		expectOutput(t, e.takeOutput(), "answer\tv2:3\n")
+		e.close()
+	})
+}
+
+func watcherID(e *reloadEnv) string {
+	return e.rt.LookupServiceName("watcher")[0].Identity()
+}
+
+func freshID(e *reloadEnv) string {
+	return e.rt.LookupServiceName("fresh")[0].Identity()
+}
+
+func TestReloadFailuresKeepTheOldVersion(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"syntax", "local s = agentd.service('counter'\n", "counter.lua:1: syntax error"},
+		{"chunk", "error('bad chunk')\n", "counter.lua:1: bad chunk"},
+		{"init", "local s = agentd.service('counter')\nfunction s:init() error('bad init') end\n", "counter.lua:2: init of counter: bad init"},
+		{"snapshot", strings.Replace(counterV1, "return {n = self.n}", "return {f = print}", 1), "snapshot.f: function cannot be sent"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newReloadEnv(t)
+				src := counterV1
+				if c.name == "snapshot" {
+					src = c.src // the running version's snapshot is the one that fails
+				}
+				counter := e.load("counter.lua", src)
+				before := e.rt.LookupServiceName("counter")[0]
+				if c.name != "snapshot" {
+					e.write("counter.lua", c.src)
+				} else {
+					e.write("counter.lua", counterV2)
+				}
+				_, err := counter.Reload(time.Second)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("error %v, want %q", err, c.want)
+				}
+				synctest.Wait()
+				after := e.rt.LookupServiceName("counter")
+				if len(after) != 1 || after[0] != before || e.rt.LookupServiceName("gone") == nil {
+					t.Fatalf("the old version is not running untouched: %v", after)
+				}
+				if len(e.rt.LookupServiceName("fresh")) != 0 {
+					t.Fatal("the failed version left a service behind")
+				}
+				if c.name != "snapshot" {
+					// fixing the file reloads normally
+					e.write("counter.lua", counterV2)
+					if _, err := counter.Reload(time.Second); err != nil {
+						t.Fatal(err)
+					}
+				}
+				e.close()
+			})
+		})
+	}
+}
+
+// A call waiting in the old version when the reload commits still gets its
+// answer (the drain); a request the old version took and never answers
+// fails with 57 "service reloaded" when the drain ends; requests sent
+// after the commit reach the new version.
+func TestReloadDrainsTheOldVersion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newReloadEnv(t)
+		e.load("late.lua", `
+local s = agentd.service("late")
+function s:answer()
+  self.id = self:suspendResponse()
+  self:startTimer(self.later, 1)
+end
+function s:later() self:resumeResponse(self.id, "late answer") end
+s:exportMethod("answer")
+`)
+		mid := e.load("mid.lua", `
+local s = agentd.service("mid")
+function s:relay() return "old version relays " .. self:call("late", "answer") end
+function s:hold() self:suspendResponse() end
+s:exportMethod("relay")
+s:exportMethod("hold")
+`)
+		var rec recorderLines
+		client := goService(t, e.rt, "client")
+		ask := func(method string) {
+			client.Agent().Post(func() {
+				id := client.SendRequest(runtime.Named("mid"), method, nil)
+				client.ProcessResponse(id, func(res any, _ string) { rec.add(method + " -> " + res.(string)) })
+				client.ProcessFailure(id, func(f *runtime.Failure) { rec.add(method + " -> " + f.Error()) }, 0)
+			})
+		}
+		ask("relay")
+		ask("hold")
+		synctest.Wait()
+		e.write("mid.lua", `
+local s = agentd.service("mid")
+function s:relay() return "new version" end
+s:exportMethod("relay")
+`)
+		if _, err := mid.Reload(2 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		ask("relay")
+		synctest.Wait()
+		time.Sleep(1500 * time.Millisecond)
+		synctest.Wait()
+		time.Sleep(time.Second) // the drain ends
+		synctest.Wait()
+		want := []string{
+			"relay -> new version",
+			"relay -> old version relays late answer",
+			"hold -> failure 57 (Application Error) from netsvc: service reloaded",
+		}
+		if got := rec.take(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		e.close()
+	})
+}
+
+type recorderLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recorderLines) add(s string) {
+	r.mu.Lock()
+	r.lines = append(r.lines, s)
+	r.mu.Unlock()
+}
+
+func (r *recorderLines) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.lines
+	r.lines = nil
+	return out
+}
+
+func goService(t *testing.T, rt *runtime.Runtime, name string) *runtime.Service {
+	t.Helper()
+	a, err := rt.NewAgent(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *runtime.Service
+	if err := a.Do(func() {
+		s, _ = a.NewService(runtime.ServiceConfig{Name: name})
+		_ = s.Register()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
