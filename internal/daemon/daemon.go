@@ -15,6 +15,7 @@ import (
 
 	"github.com/agentd/agentd/internal/config"
 	"github.com/agentd/agentd/internal/logging"
+	"github.com/agentd/agentd/internal/watch"
 	"github.com/agentd/agentd/luabind"
 	"github.com/agentd/agentd/runtime"
 )
@@ -35,8 +36,12 @@ type Daemon struct {
 	rt    *runtime.Runtime
 	host  *luabind.Host
 
-	mu      sync.Mutex
-	scripts map[string]*luabind.Script // by absolute path
+	// ops serializes everything that starts, reloads or stops scripts:
+	// start-up, the file watcher's loop and SIGHUP.
+	ops       sync.Mutex
+	scripts   map[string]*script // by absolute path
+	watcher   *watch.Watcher
+	watchDone chan struct{}
 }
 
 // ErrNoScripts is returned by Start when scripts were configured but none could start.
@@ -50,7 +55,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*luabind.Script)}
+	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script)}
 	level, err := logging.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return nil, err
@@ -108,9 +113,12 @@ func (d *Daemon) Start() error {
 	if err != nil {
 		return err
 	}
+	d.ops.Lock()
+	defer d.ops.Unlock()
 	failed := 0
 	for _, f := range files {
-		if err := d.load(f); err != nil {
+		hash, _ := fileHash(f)
+		if err := d.load(f, hash); err != nil {
 			failed++
 		}
 	}
@@ -122,13 +130,19 @@ func (d *Daemon) Start() error {
 		}
 		d.log.Warn("running without the scripts that failed to load", "failed", failed)
 	}
+	if d.cfg.Agentd.HotReload {
+		if err := d.startWatching(); err != nil {
+			d.log.Error("hot reload is off: cannot watch files", "error", err)
+		}
+	}
 	return nil
 }
 
-// load starts one script, logging a failure.
-func (d *Daemon) load(path string) error {
+// load starts one script, logging a failure; ops is held.
+func (d *Daemon) load(path string, hash [32]byte) error {
 	sc, err := d.host.Load(path)
 	if err != nil {
+		d.scripts[path] = &script{hash: hash, tried: hash}
 		attrs := []any{"error", err}
 		var se *luabind.ScriptError
 		if errors.As(err, &se) && se.Traceback != "" {
@@ -137,9 +151,7 @@ func (d *Daemon) load(path string) error {
 		d.log.Error("script failed to load", attrs...)
 		return err
 	}
-	d.mu.Lock()
-	d.scripts[path] = sc
-	d.mu.Unlock()
+	d.scripts[path] = &script{sc: sc, hash: hash, tried: hash, mods: moduleHashes(sc)}
 	d.log.Info("script started", "script", luabind.DisplayPath(path))
 	return nil
 }
@@ -152,6 +164,7 @@ func (d *Daemon) Done() <-chan struct{} { return d.rt.Done() }
 
 // Close stops everything now (bounded by ctx) and closes the log file.
 func (d *Daemon) Close(ctx context.Context) error {
+	d.stopWatching()
 	err := d.rt.Shutdown(ctx)
 	if d.logf != nil {
 		_ = d.logf.Close()

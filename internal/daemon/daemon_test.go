@@ -1,0 +1,252 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agentd/agentd/internal/config"
+	"github.com/agentd/agentd/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m, os.Stderr)) }
+
+// lines is an io.Writer whose output tests wait on, line by line.
+type lines struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	cursor int
+	wake   chan struct{}
+}
+
+func newLines() *lines { return &lines{wake: make(chan struct{}, 1)} }
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.buf.Write(p)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// next returns the next complete line, waiting for it; the timeout only
+// keeps a broken build from hanging.
+func (l *lines) next(t *testing.T) string {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		l.mu.Lock()
+		rest := l.buf.String()[l.cursor:]
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			l.cursor += i + 1
+			l.mu.Unlock()
+			return rest[:i]
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.wake:
+		case <-deadline:
+			t.Fatalf("no further line after %q", l.String())
+		}
+	}
+}
+
+// waitFor waits until the output (from its start) contains s.
+func (l *lines) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for !strings.Contains(l.String(), s) {
+		select {
+		case <-l.wake:
+		case <-deadline:
+			t.Fatalf("%q never appeared in:\n%s", s, l.String())
+		}
+	}
+}
+
+type harness struct {
+	t         *testing.T
+	dir       string
+	d         *Daemon
+	out, logs *lines
+}
+
+func start(t *testing.T, extra string, files map[string]string) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), out: newLines(), logs: newLines()}
+	cfg := "[agentd]\nscripts = [\"scripts\"]\nhot_reload = true\nreload_debounce = \"30ms\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n[log]\nlevel = \"debug\"\n" + extra
+	h.write("config.toml", cfg)
+	os.MkdirAll(filepath.Join(h.dir, "scripts"), 0o755)
+	for name, src := range files {
+		h.write(name, src)
+	}
+	c, err := config.Load(filepath.Join(h.dir, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.d, err = New(c, Options{Stdout: h.out, Stderr: h.logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := h.d.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return h
+}
+
+func (h *harness) path(name string) string { return filepath.Join(h.dir, filepath.FromSlash(name)) }
+
+func (h *harness) write(name, src string) {
+	h.t.Helper()
+	p := h.path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) expect(want ...string) {
+	h.t.Helper()
+	for _, w := range want {
+		if got := h.out.next(h.t); got != w {
+			h.t.Fatalf("line %q, want %q\nlog:\n%s", got, w, h.logs.String())
+		}
+	}
+}
+
+// version is a script whose init prints its version and what it restored.
+func version(v int) string {
+	return strings.ReplaceAll(`local s = agentd.service("counter")
+function s:init(restored) print("counter vN restored " .. tostring(restored and restored.v)) end
+function s:snapshot() return {v = N} end
+`, "N", string(rune('0'+v)))
+}
+
+func TestEditorSaveStylesReloadOnce(t *testing.T) {
+	h := start(t, "", map[string]string{"scripts/counter.lua": version(1)})
+	h.expect("counter v1 restored nil")
+	p := h.path("scripts/counter.lua")
+
+	// write in place
+	h.write("scripts/counter.lua", version(2))
+	h.expect("counter v2 restored 1")
+
+	// atomic save: write a temporary file, rename it over the script
+	tmp := filepath.Join(filepath.Dir(p), ".counter.lua.tmp1234")
+	os.WriteFile(tmp, []byte(version(3)), 0o644)
+	os.Rename(tmp, p)
+	h.expect("counter v3 restored 2")
+
+	// vim: swap file, rename the original away, create anew, drop the backup
+	swp := filepath.Join(filepath.Dir(p), ".counter.lua.swp")
+	os.WriteFile(swp, []byte("swap"), 0o644)
+	os.WriteFile(filepath.Join(filepath.Dir(p), "4913"), nil, 0o644)
+	os.Remove(filepath.Join(filepath.Dir(p), "4913"))
+	os.Rename(p, p+"~")
+	os.WriteFile(p, []byte(version(4)), 0o644)
+	os.Remove(p + "~")
+	os.Remove(swp)
+	h.expect("counter v4 restored 3")
+
+	// emacs: lock file, backup by rename, write anew
+	lock := filepath.Join(filepath.Dir(p), ".#counter.lua")
+	os.Symlink("user@host.1234", lock)
+	os.Rename(p, p+"~")
+	os.WriteFile(p, []byte(version(5)), 0o644)
+	os.Remove(lock)
+	h.expect("counter v5 restored 4")
+
+	// cp over it
+	src := filepath.Join(h.dir, "v6.lua")
+	os.WriteFile(src, []byte(version(6)), 0o644)
+	data, _ := os.ReadFile(src)
+	f, _ := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0o644)
+	f.Write(data)
+	f.Close()
+	h.expect("counter v6 restored 5")
+
+	// mv in from outside the folder
+	os.WriteFile(src, []byte(version(7)), 0o644)
+	os.Rename(src, p)
+	h.expect("counter v7 restored 6")
+
+	// touch: nothing to reload
+	now := time.Now().Add(time.Second)
+	os.Chtimes(p, now, now)
+	h.logs.waitFor(t, "file unchanged: nothing to reload")
+	h.write("scripts/counter.lua", version(8))
+	h.expect("counter v8 restored 7")
+}
+
+func TestNewFilesStartAndDeletedFilesStop(t *testing.T) {
+	h := start(t, "", map[string]string{"scripts/a.lua": `local s = agentd.service("a")
+function s:init() print("a up") end
+function s:destroy() print("a down") end
+`})
+	h.expect("a up")
+	h.write("scripts/b.lua", "local s = agentd.service('b')\nfunction s:init() print('b up') end\n")
+	h.expect("b up")
+	h.write("scripts/notes.txt", "not a script")
+	os.Remove(h.path("scripts/a.lua"))
+	h.expect("a down")
+	h.logs.waitFor(t, "why=\"file removed\"")
+	h.write("scripts/a.lua", "local s = agentd.service('a')\nfunction s:init() print('a up again') end\n")
+	h.expect("a up again")
+}
+
+func TestModuleChangeReloadsItsUsers(t *testing.T) {
+	user := func(name string) string {
+		return `local greet = require("lib.greet")
+local s = agentd.service("` + name + `")
+function s:init() print("` + name + ` says " .. greet.hello()) end
+`
+	}
+	h := start(t, "", map[string]string{
+		"scripts/lib/greet.lua": "return {hello = function() return 'hello' end}\n",
+		"scripts/one.lua":       user("one"),
+		"scripts/two.lua":       user("two"),
+		"scripts/other.lua":     "local s = agentd.service('other')\nfunction s:init() print('other') end\n",
+	})
+	got := map[string]bool{h.out.next(t): true, h.out.next(t): true, h.out.next(t): true}
+	if !got["one says hello"] || !got["two says hello"] || !got["other"] {
+		t.Fatalf("start-up output %v", got)
+	}
+	h.write("scripts/lib/greet.lua", "return {hello = function() return 'bonjour' end}\n")
+	got = map[string]bool{h.out.next(t): true, h.out.next(t): true}
+	if !got["one says bonjour"] || !got["two says bonjour"] {
+		t.Fatalf("after the module change: %v", got)
+	}
+}
+
+func TestBrokenSaveKeepsTheOldVersion(t *testing.T) {
+	h := start(t, "", map[string]string{"scripts/counter.lua": version(1)})
+	h.expect("counter v1 restored nil")
+	h.write("scripts/counter.lua", "local s = agentd.service('counter'\n")
+	h.logs.waitFor(t, "reload refused: the previous version keeps running")
+	h.logs.waitFor(t, "scripts/counter.lua:1: syntax error")
+	h.write("scripts/counter.lua", strings.Replace(version(2), "print(", "error('init fails') print(", 1))
+	h.logs.waitFor(t, "init of counter: init fails")
+	h.write("scripts/counter.lua", version(3))
+	h.expect("counter v3 restored 1")
+}

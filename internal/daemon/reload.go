@@ -1,0 +1,224 @@
+package daemon
+
+import (
+	"crypto/sha256"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/agentd/agentd/internal/watch"
+	"github.com/agentd/agentd/luabind"
+)
+
+// script is one script file the daemon knows: running or failed.
+type script struct {
+	sc    *luabind.Script     // nil when the last load failed
+	hash  [32]byte            // content of the running version (or of the failed attempt)
+	tried [32]byte            // content of the last attempt, to ignore saves that change nothing
+	mods  map[string][32]byte // modules it required, with their content at load
+}
+
+func fileHash(path string) ([32]byte, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256(data), true
+}
+
+// startWatching starts the file watcher when hot reload is on.
+func (d *Daemon) startWatching() error {
+	w, err := watch.New(d.cfg.Agentd.ReloadDebounce, d.log)
+	if err != nil {
+		return err
+	}
+	d.watcher = w
+	d.watchDone = make(chan struct{})
+	d.watchFolders()
+	go d.watchLoop(w, d.watchDone)
+	d.log.Info("hot reload on", "debounce", d.cfg.Agentd.ReloadDebounce, "folders", len(w.Dirs()))
+	return nil
+}
+
+// stopWatching stops the watcher, if any, and waits for its loop.
+func (d *Daemon) stopWatching() {
+	if d.watcher == nil {
+		return
+	}
+	_ = d.watcher.Close()
+	<-d.watchDone
+	d.watcher = nil
+}
+
+func (d *Daemon) watchLoop(w *watch.Watcher, done chan struct{}) {
+	defer close(done)
+	for ev := range w.Events() {
+		d.ops.Lock()
+		if ev.Rescan {
+			d.rescan()
+		} else {
+			d.changed(ev.Path)
+		}
+		d.watchFolders()
+		d.ops.Unlock()
+	}
+}
+
+// watchFolders makes sure every folder that holds a configured script or
+// a required module is watched.
+func (d *Daemon) watchFolders() {
+	if d.watcher == nil {
+		return
+	}
+	var dirs []string
+	for _, s := range d.cfg.Agentd.Scripts {
+		switch fi, err := os.Stat(s.Path); {
+		case strings.ContainsAny(s.Path, "*?["):
+			if dir := filepath.Dir(s.Path); !strings.ContainsAny(dir, "*?[") {
+				dirs = append(dirs, dir)
+			} else if matches, _ := filepath.Glob(s.Path); len(matches) > 0 {
+				for _, m := range matches {
+					dirs = append(dirs, filepath.Dir(m))
+				}
+			}
+		case err == nil && fi.IsDir():
+			dirs = append(dirs, s.Path)
+		default:
+			dirs = append(dirs, filepath.Dir(s.Path))
+		}
+	}
+	for _, s := range d.scripts {
+		for m := range s.mods {
+			dirs = append(dirs, filepath.Dir(m))
+		}
+	}
+	slices.Sort(dirs)
+	for _, dir := range slices.Compact(dirs) {
+		if err := d.watcher.Watch(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn("cannot watch folder", "folder", dir, "error", err)
+		}
+	}
+}
+
+// configured returns the script files the configuration names now.
+func (d *Daemon) configured() map[string]bool {
+	files, _ := d.cfg.ResolveScripts() // missing entries are reported at start and on SIGHUP
+	out := make(map[string]bool, len(files))
+	for _, f := range files {
+		out[f] = true
+	}
+	return out
+}
+
+// changed looks at a path again after its changes settled.
+func (d *Daemon) changed(path string) {
+	if strings.HasSuffix(path, ".lua") {
+		d.syncScript(path, d.configured())
+	}
+	d.syncModule(path)
+}
+
+// rescan looks at every script and module again (after lost events).
+func (d *Daemon) rescan() {
+	want := d.configured()
+	paths := make(map[string]bool, len(want)+len(d.scripts))
+	for p := range want {
+		paths[p] = true
+	}
+	for p := range d.scripts {
+		paths[p] = true
+	}
+	for p := range paths {
+		d.syncScript(p, want)
+	}
+	for _, m := range d.modules() {
+		d.syncModule(m)
+	}
+}
+
+// syncScript starts, reloads or stops the script at path so that it
+// matches the file and the configuration.
+func (d *Daemon) syncScript(path string, want map[string]bool) {
+	s := d.scripts[path]
+	hash, exists := fileHash(path)
+	switch {
+	case exists && want[path] && s == nil:
+		d.load(path, hash)
+	case exists && want[path] && s.sc == nil:
+		if hash != s.tried {
+			d.load(path, hash)
+		}
+	case exists && want[path]:
+		if hash != s.hash && hash != s.tried {
+			d.reload(path, s, hash, "file changed")
+		} else {
+			d.log.Debug("file unchanged: nothing to reload", "script", luabind.DisplayPath(path))
+		}
+	case s != nil:
+		d.stop(path, s, map[bool]string{true: "no longer configured", false: "file removed"}[exists])
+	}
+}
+
+// syncModule reloads the scripts that required the module at path, if
+// its content changed.
+func (d *Daemon) syncModule(path string) {
+	hash, _ := fileHash(path)
+	for p, s := range d.scripts {
+		if old, ok := s.mods[path]; ok && s.sc != nil && old != hash {
+			d.reload(p, s, s.hash, "module "+luabind.DisplayPath(path)+" changed")
+		}
+	}
+}
+
+func (d *Daemon) modules() []string {
+	var out []string
+	for _, s := range d.scripts {
+		for m := range s.mods {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// moduleHashes records the content of the modules a script required.
+func moduleHashes(sc *luabind.Script) map[string][32]byte {
+	mods := make(map[string][32]byte)
+	for _, m := range sc.Deps() {
+		h, _ := fileHash(m)
+		mods[m] = h
+	}
+	return mods
+}
+
+func (d *Daemon) reload(path string, s *script, hash [32]byte, why string) {
+	res, err := s.sc.Reload(d.cfg.Agentd.ReloadDrain)
+	s.tried = hash
+	if err != nil {
+		attrs := []any{"script", luabind.DisplayPath(path), "why", why, "error", err}
+		var se *luabind.ScriptError
+		if errors.As(err, &se) && se.Traceback != "" {
+			attrs = append(attrs, "traceback", se.Traceback)
+		}
+		d.log.Error("reload refused: the previous version keeps running", attrs...)
+		// a failed module change must not be retried on every event
+		s.mods = moduleHashes(s.sc)
+		return
+	}
+	s.hash = hash
+	s.mods = moduleHashes(s.sc)
+	d.log.Info("script reloaded", "script", luabind.DisplayPath(path), "why", why, "took", res.Took,
+		"kept", res.Kept, "added", res.Added, "removed", res.Removed)
+}
+
+func (d *Daemon) stop(path string, s *script, why string) {
+	delete(d.scripts, path)
+	if s.sc == nil {
+		return
+	}
+	s.sc.Stop()
+	<-s.sc.Done()
+	d.log.Info("script stopped", "script", luabind.DisplayPath(path), "why", why)
+}
