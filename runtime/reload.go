@@ -149,6 +149,7 @@ func (r *registry) handOver(prev, next *Service) {
 			old.subscriber, old.fn = next, sub.fn
 			next.repSubs[k] = old
 		} else {
+			sub.binding = b // it may have been recorded before Adopt
 			added = append(added, sub)
 		}
 	}

@@ -48,7 +48,12 @@ type repKey struct {
 }
 
 // reportSub is one subscription (target, pattern) of a subscriber.
+// Publishers deliver through agent and compare binding, which never
+// change; subscriber and fn change at a hot reload and are only touched on
+// the subscriber's owner goroutine or with the registry lock held.
 type reportSub struct {
+	agent      *Agent
+	binding    *Binding
 	subscriber *Service
 	key        targetKey
 	pattern    subject.Pattern
@@ -144,7 +149,7 @@ func (s *Service) cacheReport(msg *reportMsg, lifetime time.Duration, now time.T
 // deliver queues msg for one subscription; false means the subscriber's
 // mailbox was full (or closed) and the report was dropped.
 func deliver(sub *reportSub, msg *reportMsg) bool {
-	return sub.subscriber.agent.mb.push(entry{kind: entryReport, sub: sub, msg: msg}, true)
+	return sub.agent.mb.push(entry{kind: entryReport, sub: sub, msg: msg}, true)
 }
 
 func (a *Agent) deliverReport(sub *reportSub, msg *reportMsg) {
@@ -180,7 +185,7 @@ func (s *Service) SendReport(to *Binding, subject string, content any) int {
 	var delivered, dropped uint64
 	s.pubMu.Lock()
 	for _, sub := range s.subscribers {
-		if sub.subscriber.b == to && sub.pattern.Match(subject) {
+		if sub.binding == to && sub.pattern.Match(subject) {
 			if deliver(sub, msg) {
 				delivered++
 			} else {
@@ -209,7 +214,7 @@ func (s *Service) MonitorReports(target Target, pattern string, fn ReportFunc) {
 		sub.fn = fn
 		return
 	}
-	sub := &reportSub{subscriber: s, key: k.target, pattern: subject.Compile(pattern), fn: fn, active: true}
+	sub := &reportSub{agent: s.agent, binding: s.b, subscriber: s, key: k.target, pattern: subject.Compile(pattern), fn: fn, active: true}
 	if s.repSubs == nil {
 		s.repSubs = make(map[repKey]*reportSub)
 	}

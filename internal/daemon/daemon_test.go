@@ -45,7 +45,7 @@ func (l *lines) String() string {
 
 // next returns the next complete line, waiting for it; the timeout only
 // keeps a broken build from hanging.
-func (l *lines) next(t *testing.T) string {
+func (l *lines) next(t testing.TB) string {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
@@ -66,7 +66,7 @@ func (l *lines) next(t *testing.T) string {
 }
 
 // waitFor waits until the output (from its start) contains s.
-func (l *lines) waitFor(t *testing.T, s string) {
+func (l *lines) waitFor(t testing.TB, s string) {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for !strings.Contains(l.String(), s) {
@@ -79,16 +79,18 @@ func (l *lines) waitFor(t *testing.T, s string) {
 }
 
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	dir       string
 	d         *Daemon
 	out, logs *lines
 }
 
-func start(t *testing.T, extra string, files map[string]string) *harness {
+// start runs a daemon on a config with hot reload on and the given
+// debounce, plus extra (tables after [agentd] and [log]), and files.
+func start(t testing.TB, debounce, extra string, files map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), out: newLines(), logs: newLines()}
-	cfg := "[agentd]\nscripts = [\"scripts\"]\nhot_reload = true\nreload_debounce = \"30ms\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n[log]\nlevel = \"debug\"\n" + extra
+	cfg := "[agentd]\nscripts = [\"scripts\"]\nhot_reload = true\nreload_debounce = \"" + debounce + "\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n[log]\nlevel = \"debug\"\n" + extra
 	h.write("config.toml", cfg)
 	os.MkdirAll(filepath.Join(h.dir, "scripts"), 0o755)
 	for name, src := range files {
@@ -144,7 +146,7 @@ function s:snapshot() return {v = N} end
 }
 
 func TestEditorSaveStylesReloadOnce(t *testing.T) {
-	h := start(t, "", map[string]string{"scripts/counter.lua": version(1)})
+	h := start(t, "30ms", "", map[string]string{"scripts/counter.lua": version(1)})
 	h.expect("counter v1 restored nil")
 	p := h.path("scripts/counter.lua")
 
@@ -200,7 +202,7 @@ func TestEditorSaveStylesReloadOnce(t *testing.T) {
 }
 
 func TestNewFilesStartAndDeletedFilesStop(t *testing.T) {
-	h := start(t, "", map[string]string{"scripts/a.lua": `local s = agentd.service("a")
+	h := start(t, "30ms", "", map[string]string{"scripts/a.lua": `local s = agentd.service("a")
 function s:init() print("a up") end
 function s:destroy() print("a down") end
 `})
@@ -222,7 +224,7 @@ local s = agentd.service("` + name + `")
 function s:init() print("` + name + ` says " .. greet.hello()) end
 `
 	}
-	h := start(t, "", map[string]string{
+	h := start(t, "30ms", "", map[string]string{
 		"scripts/lib/greet.lua": "return {hello = function() return 'hello' end}\n",
 		"scripts/one.lua":       user("one"),
 		"scripts/two.lua":       user("two"),
@@ -240,7 +242,7 @@ function s:init() print("` + name + ` says " .. greet.hello()) end
 }
 
 func TestBrokenSaveKeepsTheOldVersion(t *testing.T) {
-	h := start(t, "", map[string]string{"scripts/counter.lua": version(1)})
+	h := start(t, "30ms", "", map[string]string{"scripts/counter.lua": version(1)})
 	h.expect("counter v1 restored nil")
 	h.write("scripts/counter.lua", "local s = agentd.service('counter'\n")
 	h.logs.waitFor(t, "reload refused: the previous version keeps running")
