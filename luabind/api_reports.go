@@ -97,7 +97,7 @@ func (st *state) deliverReport(sv *svc, fn *lua.LFunction, r runtime.Report) {
 	content := ToLua(st.L, r.Content)
 	c := st.acquire(sv, "report")
 	c.report, c.hasReport, c.content = r, true, content
-	st.step(c, fn, sv.tbl, st.bindingUD(r.Publisher), lua.LString(r.Subject), content)
+	st.start(c, fn, sv.tbl, st.bindingUD(r.Publisher), lua.LString(r.Subject), content)
 }
 
 // subjects reads argument n: a subject, or an array of subjects.

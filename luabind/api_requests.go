@@ -177,12 +177,14 @@ func rawcall(L *lua.LState) int {
 	}
 	c := st.rootCo(L)
 	switch {
+	case c == nil && st.loading:
+		raise2(L, "call: a script cannot wait for an answer while it loads; call from init or another callback")
 	case c == nil:
-		raise2(L, "call: only a callback can wait for an answer (not the script's top level)")
+		raise2(L, "call: only a callback can wait for an answer")
 	case c.waiting:
 		raise2(L, "call: this callback is already waiting for an answer")
-	case !st.yieldSafe(L):
-		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a Go function such as string.gsub or table.sort; use sendRequest with processResponse there")
+	case !yieldSafe():
+		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a function called by Go (string.gsub, table.sort); use sendRequest with processResponse there")
 	}
 	var a []any
 	for i := 4; i <= L.GetTop(); i++ {
@@ -203,9 +205,10 @@ func rawcall(L *lua.LState) int {
 	return L.Yield(st.h.mark)
 }
 
-// raise2 raises msg as an error of the caller's caller.
+// raise2 raises msg as an error of the caller of self:call (the preamble's
+// call sits between: gopher-lua's level n names frame n-1).
 func raise2(L *lua.LState, msg string) {
-	L.Error(lua.LString(msg), 2)
+	L.Error(lua.LString(msg), 3)
 }
 
 // args converts the arguments from n on for a request.
@@ -260,7 +263,7 @@ func (st *state) runMethod(sv *svc, fn *lua.LFunction, r *runtime.Request, lead 
 		return
 	}
 	if !fn.IsG && len(lead) == 0 {
-		want := int(fn.Proto.NumParameters) - 1
+		want := max(int(fn.Proto.NumParameters)-1, 0) // the first parameter is self
 		got := len(r.Args)
 		vararg := fn.Proto.IsVarArg&lua.VarArgIsVarArg != 0
 		switch {
@@ -272,16 +275,16 @@ func (st *state) runMethod(sv *svc, fn *lua.LFunction, r *runtime.Request, lead 
 			return
 		}
 	}
-	full := make([]lua.LValue, 0, 2+len(lead)+len(r.Args))
-	full = append(full, fn, sv.tbl)
-	full = append(full, lead...)
+	args := make([]lua.LValue, 0, 1+len(lead)+len(r.Args))
+	args = append(args, sv.tbl)
+	args = append(args, lead...)
 	for _, a := range r.Args {
-		full = append(full, ToLua(st.L, a))
+		args = append(args, ToLua(st.L, a))
 	}
 	c := st.acquire(sv, "method "+r.Method)
 	c.req = r
 	c.onDone = st.answer
-	st.step(c, full...)
+	st.start(c, fn, args...)
 }
 
 // answer answers a request when its method's coroutine ends: with the

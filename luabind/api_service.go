@@ -83,7 +83,11 @@ func serviceMethods() map[string]lua.LGFunction {
 			case *lua.LNilType:
 				name, err = sv.rs.ScheduleAction(runtime.StandardJob, optName(L, 4), cb)
 			case lua.LNumber:
-				name, err = sv.rs.ScheduleAction(runtime.JobKind(kind), optName(L, 4), cb)
+				k := runtime.JobKind(kind)
+				if float64(kind) != float64(k) || k < runtime.IdleJob || k > runtime.PriorityJob {
+					L.ArgError(3, "unknown job kind "+lua.LVAsString(kind)+" (want IDLE_JOB, STANDARD_JOB, PRIORITY_JOB or a cron string)")
+				}
+				name, err = sv.rs.ScheduleAction(k, optName(L, 4), cb)
 			case lua.LString:
 				name, err = sv.rs.ScheduleCron(string(kind), optName(L, 4), cb)
 			default:
@@ -120,9 +124,11 @@ func serviceMethods() map[string]lua.LGFunction {
 
 		// registry
 		"joinGroup": func(L *lua.LState) int {
-			if err := self(L).rs.JoinGroup(L.CheckString(2)); err != nil {
-				L.RaiseError("joinGroup: %s", err.Error())
+			g := L.CheckString(2)
+			if g == "" {
+				L.ArgError(2, "group name must not be empty")
 			}
+			_ = self(L).rs.JoinGroup(g)
 			return 0
 		},
 		"leaveGroup": func(L *lua.LState) int {

@@ -1,9 +1,14 @@
 package luabind
 
 import (
+	"time"
+
 	"github.com/agentd/agentd/runtime"
 	lua "github.com/yuin/gopher-lua"
 )
+
+// bindingGrace is how long a withdrawn binding keeps its userdata.
+const bindingGrace = time.Minute
 
 // bindingUD returns the state's userdata for b: one per binding, so that
 // bindings compare equal with == (they also have __eq).
@@ -12,8 +17,11 @@ func (st *state) bindingUD(b *runtime.Binding) *lua.LUserData {
 		return ud
 	}
 	if len(st.bindings) > 2*st.bindingsSeen+64 {
+		// forget bindings withdrawn long ago: their last events (the
+		// withdrawal, group leaves) have been delivered by now, and a
+		// script keying a table by a binding saw them with this userdata
 		for k := range st.bindings {
-			if k.Withdrawn() {
+			if at := k.WithdrawnAt(); !at.IsZero() && time.Since(at) > bindingGrace {
 				delete(st.bindings, k)
 			}
 		}

@@ -49,8 +49,9 @@ type Host struct {
 
 	printMu sync.Mutex
 
-	mu     sync.Mutex
-	protos map[string]*compiled
+	mu      sync.Mutex
+	protos  map[string]*compiled
+	sandbox Sandbox // guarded by mu: may change while running
 
 	// Shared, read-only after NewHost; reachable from scripts only through
 	// protected metatables, so no script can write to them.
@@ -73,6 +74,9 @@ type compiled struct {
 //go:embed preamble.lua
 var preambleSource string
 
+// preambleName is the preamble's chunk name, as errors and tracebacks show it.
+const preambleName = "agentd-preamble"
+
 // NewHost returns a host for scripts of rt.
 func NewHost(rt *runtime.Runtime, opts Options) *Host {
 	if opts.Logger == nil {
@@ -82,16 +86,17 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 		opts.Stdout = io.Discard
 	}
 	h := &Host{
-		rt:     rt,
-		opts:   opts,
-		log:    opts.Logger,
-		protos: make(map[string]*compiled),
-		tmpl:   lua.NewState(lua.Options{SkipOpenLibs: true}),
+		rt:      rt,
+		opts:    opts,
+		log:     opts.Logger,
+		protos:  make(map[string]*compiled),
+		sandbox: Sandbox{AllowIO: opts.AllowIO, AllowExec: opts.AllowExec},
+		tmpl:    lua.NewState(lua.Options{SkipOpenLibs: true}),
 	}
 	if opts.CallbackLimit > 0 {
 		h.wd = newWatchdog(opts.CallbackLimit)
 	}
-	proto, err := compileSource(preambleSource, "agentd-preamble")
+	proto, err := compileSource(preambleSource, preambleName)
 	if err != nil {
 		panic("luabind: preamble does not compile: " + err.Error())
 	}
@@ -100,6 +105,25 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 	h.mark = h.tmpl.NewUserData()
 	h.buildShared()
 	return h
+}
+
+// Sandbox is what a script may do beyond the default sandbox.
+type Sandbox struct {
+	AllowIO   bool // the io library, os.remove, os.rename, os.tmpname
+	AllowExec bool // os.execute, and io.popen with AllowIO
+}
+
+// SetSandbox changes the sandbox of scripts loaded or reloaded from now on.
+func (h *Host) SetSandbox(sb Sandbox) {
+	h.mu.Lock()
+	h.sandbox = sb
+	h.mu.Unlock()
+}
+
+func (h *Host) currentSandbox() Sandbox {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sandbox
 }
 
 // Runtime returns the runtime the host's scripts run in.

@@ -1,58 +1,69 @@
 -- agentd preamble: compiled once per host, run once per Lua state with the
 -- Go primitives below. It must not read globals (everything it needs is
 -- passed in), so scripts cannot change its behaviour by changing globals.
-local setpanic, DONE, MARK, rawcall, create, acquire, release, raw_resume, raw_yield, raw_status, err = ...
+local setpanic, DONE, MARK, rawcall, create, acquire, release, raw_resume, raw_yield, raw_status, err, clean = ...
 
 -- Every callback runs in a coroutine whose body is this loop: it calls the
--- function it is given, yields DONE with the results, and is handed the
--- next function when resumed. The coroutine therefore stays alive between
--- callbacks and can be reused. A callback that calls self:call(...) yields
--- MARK instead and is resumed with the answer.
-local function loop(fn, ...)
-  return loop(raw_yield(DONE, fn(...)))
+-- function in slot[1] with the arguments it is resumed with, yields DONE
+-- with the results, and waits for the next callback. The coroutine
+-- therefore stays alive between callbacks and can be reused. A callback
+-- that calls self:call(...) yields MARK instead and is resumed with the
+-- answer. Calling through slot[1] (not a named local) lets Lua name the
+-- function by its definition, as it does for functions called from C.
+local function loop(slot, ...)
+  return loop(slot, raw_yield(DONE, slot[1](...)))
 end
 
-local function callback_body(...)
+local function callback_body(slot, ...)
   setpanic()
-  return loop(...)
+  return loop(slot, ...)
 end
 
-local function pcall_body(...)
-  return loop(...)
+local function pcall_body(slot, ...)
+  return loop(slot, ...)
 end
 
 -- pcall and xpcall that a coroutine can yield through (as in Lua 5.2):
 -- the protected function runs in a pooled coroutine, and any yield from it
 -- is passed on to whoever resumed us, and the answer passed back in.
-local function finish(co, ok, tag, ...)
+local function finish(co, slot, ok, tag, ...)
   if not ok then
-    return false, tag
+    return false, clean(tag)
   end
   if tag == DONE then
-    release(co)
+    release(co, slot)
     return true, ...
   end
-  return finish(co, raw_resume(co, raw_yield(tag, ...)))
+  return finish(co, slot, raw_resume(co, raw_yield(tag, ...)))
+end
+
+local function start(co, slot, fresh, ...)
+  if fresh then
+    return raw_resume(co, slot, ...)
+  end
+  return raw_resume(co, ...)
 end
 
 local function pcall(f, ...)
-  local co = acquire(pcall_body)
-  return finish(co, raw_resume(co, f, ...))
+  local co, slot, fresh = acquire(pcall_body)
+  slot[1] = f
+  return finish(co, slot, start(co, slot, fresh, ...))
 end
 
 local function xpcall(f, handler)
-  local co = acquire(pcall_body)
+  local co, slot, fresh = acquire(pcall_body)
+  slot[1] = f
   local function xfinish(ok, tag, ...)
     if not ok then
-      return false, handler(tag)
+      return false, handler(clean(tag))
     end
     if tag == DONE then
-      release(co)
+      release(co, slot)
       return true, ...
     end
     return xfinish(raw_resume(co, raw_yield(tag, ...)))
   end
-  return xfinish(raw_resume(co, f))
+  return xfinish(start(co, slot, fresh))
 end
 
 -- coroutine.resume and coroutine.wrap that pass self:call(...) through a

@@ -178,8 +178,7 @@ func (st *state) runSync(sv *svc, name string, args ...lua.LValue) (lua.LValue, 
 			result = rets[0]
 		}
 	}
-	full := append([]lua.LValue{fn, sv.tbl}, args...)
-	st.step(c, full...)
+	st.start(c, fn, append([]lua.LValue{sv.tbl}, args...)...)
 	switch {
 	case failed != nil:
 		return nil, failed

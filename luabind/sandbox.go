@@ -3,6 +3,7 @@ package luabind
 import (
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 
 	"github.com/agentd/agentd/runtime"
@@ -52,11 +53,12 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	if h.opts.AllowIO {
+	sb := h.currentSandbox()
+	if sb.AllowIO {
 		L.Push(L.NewFunction(lua.OpenIo))
 		L.Push(lua.LString(lua.IoLibName))
 		L.Call(1, 0)
-		if !h.opts.AllowExec {
+		if !sb.AllowExec {
 			L.GetGlobal("io").(*lua.LTable).RawSetString("popen", lua.LNil)
 		}
 	}
@@ -65,13 +67,14 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 		g.RawSetString(name, lua.LNil)
 	}
 	keep := map[string]bool{"clock": true, "date": true, "difftime": true, "getenv": true, "time": true}
-	if h.opts.AllowIO {
+	if sb.AllowIO {
 		keep["remove"], keep["rename"], keep["tmpname"] = true, true, true
 	}
-	if h.opts.AllowExec {
+	if sb.AllowExec {
 		keep["execute"] = true
 	}
 	osTable := L.GetGlobal("os").(*lua.LTable)
+	osTable.RawSetString("date", L.NewFunction(osDate))
 	for _, k := range []string{"clock", "date", "difftime", "getenv", "time", "exit", "execute", "remove", "rename", "setenv", "setlocale", "tmpname"} {
 		if !keep[k] {
 			osTable.RawSetString(k, lua.LNil)
@@ -119,20 +122,38 @@ func (st *state) installPreamble() {
 		L.Get(-1).(*lua.LState).SetContext(st.lim)
 		return n
 	}
+	// acquire(body) returns a pooled pcall coroutine, its slot table and
+	// whether it is fresh (not yet started: its first resume passes the slot).
 	acquire := func(L *lua.LState) int {
 		if n := len(st.pfree); n > 0 {
-			th := st.pfree[n-1]
+			p := st.pfree[n-1]
 			st.pfree = st.pfree[:n-1]
-			L.Push(th)
-			return 1
+			L.Push(p.th)
+			L.Push(p.slot)
+			L.Push(lua.LFalse)
+			return 3
 		}
-		return create(L)
+		create(L)
+		L.Push(L.CreateTable(1, 0))
+		L.Push(lua.LTrue)
+		return 3
 	}
 	release := func(L *lua.LState) int {
-		if th, ok := L.Get(1).(*lua.LState); ok && len(st.pfree) < 16 {
-			st.pfree = append(st.pfree, th)
+		th, ok1 := L.Get(1).(*lua.LState)
+		slot, ok2 := L.Get(2).(*lua.LTable)
+		if ok1 && ok2 && len(st.pfree) < 16 {
+			slot.RawSetInt(1, lua.LNil)
+			st.pfree = append(st.pfree, pooled{th, slot})
 		}
 		return 0
+	}
+	clean := func(L *lua.LState) int {
+		v := L.Get(1)
+		if s, ok := v.(lua.LString); ok {
+			v = lua.LString(stripPreamble(string(s)))
+		}
+		L.Push(v)
+		return 1
 	}
 	setpanic := func(L *lua.LState) int {
 		L.Panic = st.panicHook
@@ -143,11 +164,11 @@ func (st *state) installPreamble() {
 		L.NewFunction(setpanic), h.done, h.mark, L.NewFunction(rawcall),
 		L.NewFunction(create), L.NewFunction(acquire), L.NewFunction(release),
 		coTable.RawGetString("resume"), coTable.RawGetString("yield"), coTable.RawGetString("status"),
-		L.GetGlobal("error"),
+		L.GetGlobal("error"), L.NewFunction(clean),
 	} {
 		L.Push(v)
 	}
-	L.Call(11, 6)
+	L.Call(12, 6)
 	st.body = L.Get(-6).(*lua.LFunction)
 	L.SetGlobal("pcall", L.Get(-5))
 	L.SetGlobal("xpcall", L.Get(-4))
@@ -262,24 +283,53 @@ func validModuleName(name string) bool {
 	return true
 }
 
-// yieldSafe reports whether a coroutine can yield from here up to its
-// callback coroutine: no Go function (a metamethod, an iterator,
-// string.gsub, require...) may be between, or gopher-lua would lose its
-// place.
-func (st *state) yieldSafe(L *lua.LState) bool {
-	for t := L; t != nil; t = t.Parent {
-		for level := 1; ; level++ {
-			dbg, ok := t.GetStack(level)
-			if !ok {
-				break
-			}
-			if _, err := t.GetInfo("S", dbg, lua.LNil); err != nil || dbg.What == "G" {
+// pooled is an idle pcall coroutine and its slot table.
+type pooled struct {
+	th   *lua.LState
+	slot *lua.LTable
+}
+
+// stripPreamble removes the position of a preamble frame from an error
+// message: an error raised by a Go function that the preamble called
+// directly (a callback, or a function given to pcall) would otherwise be
+// placed in the preamble, where standard Lua, calling from C, places none.
+func stripPreamble(msg string) string {
+	rest, ok := strings.CutPrefix(msg, preambleName+":")
+	if !ok {
+		return msg
+	}
+	if _, text, ok := strings.Cut(rest, ": "); ok {
+		return text
+	}
+	return msg
+}
+
+// yieldSafe reports whether the running Lua code can yield up to its
+// callback coroutine. gopher-lua runs metamethods, generic-for iterators,
+// functions called by Go functions (string.gsub, table.sort) and module
+// chunks in a nested VM loop on the Go stack, and a yield from inside one
+// loses its place. So every coroutine between here and the callback must
+// be running exactly one VM loop: the Go stack tells.
+func yieldSafe() bool {
+	var pcs [1024]uintptr
+	n := goruntime.Callers(2, pcs[:])
+	frames := goruntime.CallersFrames(pcs[:n])
+	loops := 0
+	for {
+		f, more := frames.Next()
+		switch f.Function {
+		case "github.com/yuin/gopher-lua.mainLoop", "github.com/yuin/gopher-lua.mainLoopWithContext":
+			loops++
+		case "github.com/yuin/gopher-lua.threadRun":
+			if loops != 1 {
 				return false
 			}
+			loops = 0
+		case "github.com/agentd/agentd/luabind.(*state).step":
+			return loops == 0
 		}
-		if st.cos[t] != nil {
-			return true
+		if !more {
+			return false // too deep to tell, or not in a callback: refuse
 		}
 	}
-	return false
 }

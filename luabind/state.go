@@ -33,7 +33,7 @@ type state struct {
 
 	cos     map[*lua.LState]*co // callback coroutines, running, parked or idle
 	free    []*co               // idle callback coroutines
-	pfree   []*lua.LState       // idle pcall coroutines
+	pfree   []pooled            // idle pcall coroutines
 	running *lua.LState         // the thread running Lua now (nil: none)
 	depth   int                 // nesting of callback runs
 
@@ -49,6 +49,7 @@ type state struct {
 // co is one callback coroutine and what it is running.
 type co struct {
 	L       *lua.LState
+	slot    *lua.LTable // slot[1] is the function the coroutine's loop calls next
 	started bool
 	sv      *svc
 	kind    string // what the callback is, for logs
@@ -79,7 +80,7 @@ func (st *state) acquire(sv *svc, kind string) *co {
 		c = st.free[n-1]
 		st.free = st.free[:n-1]
 	} else {
-		c = &co{L: st.newThread()}
+		c = &co{L: st.newThread(), slot: st.L.CreateTable(1, 0)}
 		st.cos[c.L] = c
 	}
 	c.sv, c.kind = sv, kind
@@ -88,7 +89,8 @@ func (st *state) acquire(sv *svc, kind string) *co {
 
 // release makes a finished coroutine idle again.
 func (st *state) release(c *co) {
-	*c = co{L: c.L, started: c.started}
+	c.slot.RawSetInt(1, lua.LNil)
+	*c = co{L: c.L, slot: c.slot, started: c.started}
 	if len(st.free) < 16 {
 		st.free = append(st.free, c)
 	} else {
@@ -120,12 +122,16 @@ func (st *state) call(sv *svc, kind string, fn lua.LValue, args ...lua.LValue) {
 	st.start(c, fn, args...)
 }
 
-// start runs fn(args...) in c.
+// start runs fn(args...) in c: the coroutine's loop calls slot[1].
 func (st *state) start(c *co, fn lua.LValue, args ...lua.LValue) {
-	full := make([]lua.LValue, 0, len(args)+1)
-	full = append(full, fn)
-	full = append(full, args...)
-	st.step(c, full...)
+	c.slot.RawSetInt(1, fn)
+	if !c.started {
+		full := make([]lua.LValue, 0, len(args)+1)
+		full = append(full, c.slot)
+		st.step(c, append(full, args...)...)
+		return
+	}
+	st.step(c, args...)
 }
 
 // resumeParked continues a coroutine parked in call with the answer.
@@ -137,7 +143,9 @@ func (st *state) resumeParked(c *co, args ...lua.LValue) {
 	st.step(c, args...)
 }
 
-// step resumes c once and deals with how it stopped.
+// step resumes c once and deals with how it stopped. A coroutine that has
+// not started yet begins with the callback body (args must then begin
+// with its slot).
 func (st *state) step(c *co, args ...lua.LValue) {
 	parent := st.running
 	if parent == nil {
@@ -170,6 +178,7 @@ func (st *state) step(c *co, args ...lua.LValue) {
 	case rs == lua.ResumeYield && len(vals) > 0 && vals[0] == st.h.mark:
 		// parked in call: the answer resumes it
 	case rs == lua.ResumeYield:
+		c.trace = traceback(c.L) // suspended, so its stack is still there
 		st.drop(c)
 		st.fail(c, lua.LString("attempt to yield from outside a coroutine (coroutine.yield in a callback)"))
 	default:
@@ -241,7 +250,7 @@ func traceback(L *lua.LState) []frame {
 
 func firstLuaFrame(fs []frame) *frame {
 	for i := range fs {
-		if fs[i].line > 0 && fs[i].source != "agentd-preamble" {
+		if fs[i].line > 0 && fs[i].source != preambleName {
 			return &fs[i]
 		}
 	}
@@ -252,7 +261,7 @@ func formatTrace(fs []frame) string {
 	var b strings.Builder
 	b.WriteString("stack traceback:")
 	for _, f := range fs {
-		if f.source == "agentd-preamble" {
+		if f.source == preambleName {
 			continue
 		}
 		if f.line > 0 {
@@ -269,7 +278,7 @@ func formatTrace(fs []frame) string {
 func errorText(v lua.LValue) string {
 	switch v := v.(type) {
 	case lua.LString:
-		return string(v)
+		return stripPreamble(string(v))
 	case *lua.LTable:
 		if code, ok := v.RawGetString("error").(lua.LNumber); ok {
 			return fmt.Sprintf("uncaught failure %d (%s) from %s: %s", int(code),

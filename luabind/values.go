@@ -70,6 +70,9 @@ func fromLua(v lua.LValue, depth int) (any, *ValueError) {
 	case lua.LString:
 		return string(v), nil
 	case *lua.LTable:
+		if v.Metatable != lua.LNil && svcOf(v) != nil {
+			return nil, &ValueError{Msg: "a service object cannot be sent (send its name or serviceAddress())"}
+		}
 		if depth >= MaxDepth {
 			return nil, &ValueError{Msg: fmt.Sprintf("tables nested deeper than %d", MaxDepth), deep: true}
 		}

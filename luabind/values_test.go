@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -143,4 +144,24 @@ func equalValues(a, b any) bool {
 		return true
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+func TestStrftime(t *testing.T) {
+	// 2026-03-08 14:05:09 UTC, a Sunday, day 67, ISO week 10
+	tm := time.Date(2026, 3, 8, 14, 5, 9, 0, time.UTC)
+	for format, want := range map[string]string{
+		"%a %A %b %B":    "Sun Sunday Mar March",
+		"%c":             "Sun Mar  8 14:05:09 2026",
+		"%d %e %j %m %y": "08  8 067 03 26",
+		"%H %I %p %M %S": "14 02 PM 05 09",
+		"%x %X %D %T %F": "03/08/26 14:05:09 03/08/26 14:05:09 2026-03-08",
+		"%u %w %U %W %V": "7 0 10 09 10",
+		"%G %g %C %s":    "2026 26 20 1772978709",
+		"%Z %z %% %q":    "UTC +0000 % %q",
+		"trailing %":     "trailing %",
+	} {
+		if got := strftime(format, tm); got != want {
+			t.Errorf("strftime(%q) = %q, want %q", format, got, want)
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package runtime
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Location says whether a service lives in this process.
 type Location int
@@ -37,7 +40,8 @@ type Binding struct {
 	svc   *Service
 	order uint64 // registration order
 
-	withdrawn atomic.Bool
+	withdrawn   atomic.Bool
+	withdrawnAt atomic.Int64 // unix nanoseconds
 	// groups is guarded by the registry lock.
 	groups []string
 }
@@ -64,6 +68,20 @@ func (b *Binding) Location() Location { return b.location }
 
 // Withdrawn reports whether the service has been withdrawn.
 func (b *Binding) Withdrawn() bool { return b.withdrawn.Load() }
+
+// WithdrawnAt returns when the service was withdrawn (zero if it is not).
+func (b *Binding) WithdrawnAt() time.Time {
+	if n := b.withdrawnAt.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+func (b *Binding) markWithdrawn() {
+	if !b.withdrawn.Swap(true) {
+		b.withdrawnAt.Store(time.Now().UnixNano())
+	}
+}
 
 // Service returns the local service that currently answers for the
 // binding, or nil for a remote one. Call it on the agent's owner goroutine.

@@ -131,7 +131,7 @@ func (r *registry) withdraw(s *Service) {
 	b := s.b
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b.withdrawn.Store(true)
+	b.markWithdrawn()
 	r.announceService(b, Withdrawn)
 	for _, g := range b.groups {
 		r.byGroup[g] = remove(r.byGroup[g], b)

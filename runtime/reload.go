@@ -222,7 +222,7 @@ func (s *Service) dispose() {
 	}
 	s.cancelAllKinds()
 	s.rt.shutdown.unsubscribe(s)
-	for _, r := range s.incoming {
+	for _, r := range s.unanswered() {
 		r.Fail(NewFailure(ServerApplicationError, "service reloaded"))
 	}
 	s.incoming = nil

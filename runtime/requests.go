@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -99,6 +101,7 @@ type Request struct {
 	answered bool
 	result   any
 	failure  *Failure
+	seq      uint64 // arrival order at the target
 }
 
 // Answered reports whether Reply or Fail has been called.
@@ -287,6 +290,8 @@ func (a *Agent) deliverRequest(r *Request) {
 	if t.incoming == nil {
 		t.incoming = make(map[string]*Request)
 	}
+	t.arrivals++
+	r.seq = t.arrivals
 	t.incoming[r.ID] = r
 	defer func() {
 		if v := recover(); v != nil {
@@ -341,6 +346,17 @@ func MethodFunc(fn func(args []any) (any, error)) Method {
 		}
 		r.Fail(NewFailure(ServerApplicationError, err.Error()))
 	}
+}
+
+// unanswered returns the requests the service took and has not answered,
+// in arrival order.
+func (s *Service) unanswered() []*Request {
+	out := make([]*Request, 0, len(s.incoming))
+	for _, r := range s.incoming {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *Request) int { return cmp.Compare(a.seq, b.seq) })
+	return out
 }
 
 // Unanswered returns how many requests the service took and has not answered.

@@ -66,12 +66,15 @@ func (o Options) withDefaults() Options {
 // routes reports and requests between services, and runs the orderly
 // shutdown. All its methods may be called from any goroutine.
 type Runtime struct {
-	opts    Options
-	log     *slog.Logger
-	process string
-	seq     atomic.Uint64
-	reg     registry
-	stats   counters
+	opts Options
+	log  *slog.Logger
+	// live settings, changeable while running
+	requestTimeout atomic.Int64 // time.Duration
+	shutdownDelay  atomic.Int64 // time.Duration
+	process        string
+	seq            atomic.Uint64
+	reg            registry
+	stats          counters
 
 	mu      sync.Mutex
 	agents  map[*Agent]struct{}
@@ -90,6 +93,8 @@ func New(opts Options) *Runtime {
 		process: opts.ProcessIdentity,
 		agents:  make(map[*Agent]struct{}),
 	}
+	rt.requestTimeout.Store(int64(opts.RequestTimeout))
+	rt.shutdownDelay.Store(int64(opts.ShutdownDelay))
 	rt.reg.init()
 	rt.shutdown.init()
 	return rt
@@ -102,7 +107,19 @@ func (rt *Runtime) ProcessIdentity() string { return rt.process }
 func (rt *Runtime) Logger() *slog.Logger { return rt.log }
 
 // RequestTimeout returns the default timeout of blocking calls.
-func (rt *Runtime) RequestTimeout() time.Duration { return rt.opts.RequestTimeout }
+func (rt *Runtime) RequestTimeout() time.Duration { return time.Duration(rt.requestTimeout.Load()) }
+
+// SetRequestTimeout changes the default timeout of blocking calls for
+// every service that has not set its own. d must be positive.
+func (rt *Runtime) SetRequestTimeout(d time.Duration) {
+	if d > 0 {
+		rt.requestTimeout.Store(int64(d))
+	}
+}
+
+// SetShutdownDelay changes the delay ScheduleShutdown uses by default
+// (a negative d means none).
+func (rt *Runtime) SetShutdownDelay(d time.Duration) { rt.shutdownDelay.Store(int64(max(d, 0))) }
 
 // UniqueID returns a string unique within this process and, because it
 // carries the process identity, across processes.

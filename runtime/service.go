@@ -112,8 +112,9 @@ type Service struct {
 	repSubs  map[repKey]*reportSub
 	methods  map[string]Method
 	incoming map[string]*Request
+	arrivals uint64 // requests taken so far, to order incoming
 	outgoing map[string]*pending
-	timeout  time.Duration
+	timeout  time.Duration // 0: the runtime's default
 
 	// publishers counts, per publisher, the attached subscriptions of this
 	// service; guarded by the registry lock.
@@ -143,7 +144,6 @@ func (a *Agent) NewService(cfg ServiceConfig) (*Service, error) {
 		agent:      a,
 		rt:         a.rt,
 		initGroups: slices.Clone(cfg.Groups),
-		timeout:    a.rt.opts.RequestTimeout,
 	}
 	s.b = &Binding{
 		name:     cfg.Name,
@@ -186,7 +186,12 @@ func (s *Service) SetRequestTimeout(d time.Duration) {
 }
 
 // RequestTimeout returns the default timeout of this service's blocking calls.
-func (s *Service) RequestTimeout() time.Duration { return s.timeout }
+func (s *Service) RequestTimeout() time.Duration {
+	if s.timeout > 0 {
+		return s.timeout
+	}
+	return s.rt.RequestTimeout()
+}
 
 // Groups returns the groups the service has joined (or will join when
 // registered), in join order.
@@ -269,7 +274,7 @@ func (s *Service) Destroy() {
 	}
 	s.cancelAllKinds()
 	s.rt.shutdown.unsubscribe(s)
-	for _, r := range s.incoming {
+	for _, r := range s.unanswered() {
 		r.failWithdrawn()
 	}
 	s.incoming = nil
@@ -278,7 +283,7 @@ func (s *Service) Destroy() {
 	}
 	s.outgoing = nil
 	s.methods = nil
-	s.b.withdrawn.Store(true)
+	s.b.markWithdrawn()
 	s.agent.services = slices.DeleteFunc(s.agent.services, func(x *Service) bool { return x == s })
 }
 

@@ -57,7 +57,7 @@ func (sd *shutdownState) unsubscribe(s *Service) {
 // called from any goroutine, including a callback.
 func (rt *Runtime) ScheduleShutdown(delay time.Duration) {
 	if delay < 0 {
-		delay = rt.opts.ShutdownDelay
+		delay = time.Duration(rt.shutdownDelay.Load())
 	}
 	rt.shutdown.begin(rt, delay)
 }

@@ -62,22 +62,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 // loadConfig parses the -c flag and decodes the configuration; it prints
 // every problem and returns nil on failure.
 func loadConfig(name string, args []string, stderr io.Writer) *config.Config {
+	cfg, _ := loadConfigPath(name, args, stderr)
+	return cfg
+}
+
+func loadConfigPath(name string, args []string, stderr io.Writer) (*config.Config, string) {
 	fs := flag.NewFlagSet("agentd "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("c", "config.toml", "configuration file")
 	if err := fs.Parse(args); err != nil {
-		return nil
+		return nil, ""
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "agentd %s: unexpected argument %q\n", name, fs.Arg(0))
-		return nil
+		return nil, ""
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return nil
+		return nil, ""
 	}
-	return cfg
+	return cfg, *path
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
@@ -95,7 +100,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	cfg := loadConfig("run", args, stderr)
+	cfg, path := loadConfigPath("run", args, stderr)
 	if cfg == nil {
 		return exitUsage
 	}
@@ -108,23 +113,32 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	if err := d.Start(); err != nil {
 		fmt.Fprintln(stderr, err)
 		closeNow(d, stderr)
 		return exitFailure
 	}
-	select {
-	case <-d.Done():
-		// a script scheduled the shutdown
-	case sig := <-sigs:
-		d.Logger().Info("signal received: shutting down (send it again to exit at once)", "signal", sig.String())
-		d.ScheduleShutdown()
+wait:
+	for {
 		select {
 		case <-d.Done():
+			break wait // a script scheduled the shutdown
+		case <-hup:
+			reconfigure(d, path)
 		case sig := <-sigs:
-			d.Logger().Warn("second signal: exiting at once", "signal", sig.String())
-			return exitFailure
+			d.Logger().Info("signal received: shutting down (send it again to exit at once)", "signal", sig.String())
+			d.ScheduleShutdown()
+			select {
+			case <-d.Done():
+				break wait
+			case sig := <-sigs:
+				d.Logger().Warn("second signal: exiting at once", "signal", sig.String())
+				return exitFailure
+			}
 		}
 	}
 	if err := d.Close(context.Background()); err != nil {
@@ -132,6 +146,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// reconfigure re-reads the configuration file on SIGHUP; a file with
+// errors, or one that changes what cannot change live, is refused and the
+// running configuration stays in force.
+func reconfigure(d *daemon.Daemon, path string) {
+	log := d.Logger()
+	cfg, err := config.Load(path)
+	if err != nil {
+		log.Error("SIGHUP: configuration not applied: the file has errors; the running configuration stays in force", "error", err.Error())
+		return
+	}
+	if err := d.Reconfigure(cfg); err != nil {
+		log.Error("SIGHUP: " + err.Error())
+	}
 }
 
 // closeNow stops a daemon that failed to start, bounded in time.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentd/agentd/internal/config"
@@ -28,13 +29,16 @@ type Options struct {
 
 // A Daemon is a running agentd.
 type Daemon struct {
-	cfg   *config.Config
-	opts  Options
-	log   *slog.Logger
-	level *slog.LevelVar
-	logf  *os.File // the log file, if any
-	rt    *runtime.Runtime
-	host  *luabind.Host
+	cfg *config.Config // guarded by ops
+	// tables is the configuration scripts' agentd.config comes from; it
+	// is read on agent goroutines, so it is swapped atomically.
+	tables atomic.Pointer[config.Config]
+	opts   Options
+	log    *slog.Logger
+	level  *slog.LevelVar
+	logf   *os.File // the log file, if any
+	rt     *runtime.Runtime
+	host   *luabind.Host
 
 	// ops serializes everything that starts, reloads or stops scripts:
 	// start-up, the file watcher's loop and SIGHUP.
@@ -82,8 +86,9 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		CallbackLimit: cfg.Agentd.CallbackLimit,
 		AllowIO:       cfg.Sandbox.AllowIO,
 		AllowExec:     cfg.Sandbox.AllowExec,
-		Config:        cfg.Table,
+		Config:        func(name string) map[string]any { return d.tables.Load().Table(name) },
 	})
+	d.tables.Store(cfg)
 	return d, nil
 }
 

@@ -252,3 +252,55 @@ func TestBrokenSaveKeepsTheOldVersion(t *testing.T) {
 	h.write("scripts/counter.lua", version(3))
 	h.expect("counter v3 restored 1")
 }
+
+func (h *harness) reconfigure(cfg string) error {
+	h.t.Helper()
+	h.write("config.toml", cfg)
+	c, err := config.Load(h.path("config.toml"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.d.Reconfigure(c)
+}
+
+func TestReconfigure(t *testing.T) {
+	base := "[agentd]\nscripts = [\"scripts/a.lua\"]\nhot_reload = false\nshutdown_delay = \"0s\"\n[log]\nlevel = \"info\"\n"
+	h := start(t, "30ms", "", map[string]string{
+		"scripts/a.lua": "local s = agentd.service('a')\nfunction s:init() print('a sees ' .. tostring(agentd.config.greeting)) agentd.log.debug('a debug') end\n",
+		"scripts/b.lua": "local s = agentd.service('b')\nfunction s:init() print('b up') end\nfunction s:destroy() print('b down') end\n",
+	})
+	h.expect("a sees nil")
+	// the harness started b too (folder): narrow to a.lua only, info level
+	if err := h.reconfigure(base); err != nil {
+		t.Fatal(err)
+	}
+	// b.lua may have started before a.lua; drain its line and its stop
+	for _, line := range []string{h.out.next(t), h.out.next(t)} {
+		if line != "b up" && line != "b down" {
+			t.Fatalf("unexpected line %q", line)
+		}
+	}
+	// a config table change reloads the script that reads it; the log
+	// level is now info, so its debug line is not logged this time
+	before := strings.Count(h.logs.String(), "a debug")
+	if err := h.reconfigure(base + "[config.a]\ngreeting = \"hello\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("a sees hello")
+	if after := strings.Count(h.logs.String(), "a debug"); after != before {
+		t.Errorf("debug line logged at level info (%d, then %d)", before, after)
+	}
+	// adding b to the list starts it
+	if err := h.reconfigure(strings.Replace(base, `"scripts/a.lua"`, `"scripts/a.lua", "scripts/b.lua"`, 1) + "[config.a]\ngreeting = \"hello\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("b up")
+	// what cannot change is refused, and nothing changes
+	err := h.reconfigure(strings.Replace(base, "[agentd]\n", "[agentd]\nmailbox_size = 5\n", 1))
+	if err == nil || !strings.Contains(err.Error(), "agentd.mailbox_size cannot change while agentd runs") {
+		t.Fatalf("error %v", err)
+	}
+	if len(h.d.Runtime().LookupServiceName("b")) != 1 {
+		t.Error("a refused configuration changed the running scripts")
+	}
+}
