@@ -315,3 +315,52 @@ function s:phase(p) print("phase " .. p) end
 		t.Errorf("stderr: %s", d.stderr.String())
 	}
 }
+
+func TestSIGHUPReconfigures(t *testing.T) {
+	cfg := "[agentd]\nscripts = [%s]\nshutdown_delay = \"0s\"\n"
+	dir := files(t, map[string]string{
+		"config.toml": fmt.Sprintf(cfg, `"a.lua"`),
+		"a.lua":       "local s = agentd.service('a')\nfunction s:init() print('a up') end\n",
+		"b.lua":       "local s = agentd.service('b')\nfunction s:init() print('b up') end\nfunction s:destroy() print('b down') end\n",
+	})
+	d := start(t, dir)
+	d.expect("a up")
+	write := func(content string) {
+		if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(fmt.Sprintf(cfg, `"a.lua", "b.lua"`))
+	d.expect("b up")
+	// a broken file is refused and changes nothing
+	write(fmt.Sprintf(cfg, `"a.lua"`) + "mailbox_sise = 10\n")
+	waitLog(t, d, "config.toml:4: agentd.mailbox_sise: unknown key")
+	// a key that cannot change live is refused too
+	write(fmt.Sprintf(cfg, `"a.lua"`) + "mailbox_size = 10\n")
+	waitLog(t, d, "agentd.mailbox_size cannot change while agentd runs")
+	// b is still running: removing it now stops it
+	write(fmt.Sprintf(cfg, `"a.lua"`))
+	d.expect("b down")
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.wait(); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, d.stderr.String())
+	}
+}
+
+// waitLog waits until the daemon's log contains s; the timeout only
+// keeps a broken build from hanging.
+func waitLog(t *testing.T, d *process, s string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(d.stderr.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log lacks %q:\n%s", s, d.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
