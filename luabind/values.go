@@ -89,66 +89,85 @@ func numberFromLua(n lua.LNumber) any {
 	return f
 }
 
-// tableFromLua converts a table in one pass: string keys go to a map,
-// integer keys to an array; a mix, or holes, are refused at the end.
+// tableFromLua converts a table: its array part (1..n) becomes a slice,
+// its string keys a map; a mix, holes and other keys are refused. It reads
+// the array part with RawGetInt and the rest with Next, which hands out
+// the table's own key values: gopher-lua's ForEach would allocate a new
+// boxed key for every entry.
 func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
-	var (
-		m      map[string]any
-		arr    []any
-		maxIdx int
-		nNum   int
-		err    *ValueError
-	)
-	t.ForEach(func(k, v lua.LValue) {
-		if err != nil {
-			return
-		}
-		switch k := k.(type) {
-		case lua.LString:
-			x, e := fromLua(v, depth+1)
-			if e != nil {
-				e.segments = append(e.segments, keySegment(string(k)))
-				err = e
-				return
+	n := t.Len()
+	var arr []any
+	holes := 0
+	if n > 0 {
+		arr = make([]any, n)
+		for i := 1; i <= n; i++ {
+			v := t.RawGetInt(i)
+			if v == lua.LNil {
+				holes++
+				continue
 			}
-			if m == nil {
-				m = make(map[string]any)
-			}
-			m[string(k)] = x
-		case lua.LNumber:
-			f := float64(k)
-			if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
-				err = &ValueError{Msg: "has key " + lua.LVAsString(k) + " (keys must be 1..n or strings)"}
-				return
-			}
-			i := int(f)
-			nNum++
-			maxIdx = max(maxIdx, i)
-			if i > 2*len(arr)+8 {
-				return // far beyond the end: a sparse array, refused below
-			}
-			x, e := fromLua(v, depth+1)
-			if e != nil {
-				e.segments = append(e.segments, "["+strconv.Itoa(i)+"]")
-				err = e
-				return
-			}
-			if i > len(arr) {
-				arr = append(arr, make([]any, i-len(arr))...)
+			x, err := fromLua(v, depth+1)
+			if err != nil {
+				err.segments = append(err.segments, "["+strconv.Itoa(i)+"]")
+				return nil, err
 			}
 			arr[i-1] = x
-		default:
-			err = &ValueError{Msg: "has a " + k.Type().String() + " key (keys must be 1..n or strings)"}
 		}
-	})
+	}
+	var (
+		m      map[string]any
+		extra  []int // integer keys beyond the array part
+		maxIdx = n
+	)
+	var k, v lua.LValue
+	if n > 0 {
+		k, v = t.Next(lua.LNumber(n))
+	} else {
+		k, v = t.Next(lua.LNil)
+	}
+	for ; k != lua.LNil; k, v = t.Next(k) {
+		switch key := k.(type) {
+		case lua.LString:
+			x, err := fromLua(v, depth+1)
+			if err != nil {
+				err.segments = append(err.segments, keySegment(string(key)))
+				return nil, err
+			}
+			if m == nil {
+				m = make(map[string]any, 8)
+			}
+			m[string(key)] = x
+		case lua.LNumber:
+			f := float64(key)
+			if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
+				return nil, &ValueError{Msg: "has key " + lua.LVAsString(key) + " (keys must be 1..n or strings)"}
+			}
+			extra = append(extra, int(f))
+			maxIdx = max(maxIdx, int(f))
+		default:
+			return nil, &ValueError{Msg: "has a " + k.Type().String() + " key (keys must be 1..n or strings)"}
+		}
+	}
+	count := n - holes + len(extra)
 	switch {
-	case err != nil:
-		return nil, err
-	case nNum > 0 && m != nil:
+	case count > 0 && m != nil:
 		return nil, &ValueError{Msg: "mixes array and string keys"}
-	case nNum > 0 && (maxIdx != nNum || maxIdx != len(arr)):
-		return nil, &ValueError{Msg: fmt.Sprintf("is a sparse array (%d elements, largest index %d)", nNum, maxIdx)}
-	case nNum > 0:
+	case maxIdx != count:
+		return nil, &ValueError{Msg: fmt.Sprintf("is a sparse array (%d elements, largest index %d)", count, maxIdx)}
+	case len(extra) > 0:
+		// keys 1..count without holes, some of them stored in the hash part
+		full := make([]any, count)
+		copy(full, arr)
+		for _, i := range extra {
+			x, err := fromLua(t.RawGetInt(i), depth+1)
+			if err != nil {
+				err.segments = append(err.segments, "["+strconv.Itoa(i)+"]")
+				return nil, err
+			}
+			full[i-1] = x
+		}
+		return full, nil
+	case n > 0:
 		return arr, nil
 	case m == nil:
 		return map[string]any{}, nil
