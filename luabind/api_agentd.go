@@ -119,7 +119,7 @@ func apiService(L *lua.LState) int {
 	}
 	sv, err := st.newSvc(cfg)
 	if err != nil {
-		L.RaiseError("service: %s", err.Error())
+		L.RaiseError("service: the agent is stopping; no new service can be created")
 	}
 	if st.loading || st.depth > 0 {
 		st.pending = append(st.pending, sv)
@@ -155,7 +155,7 @@ func logFunctions() map[string]lua.LGFunction {
 func logAt(L *lua.LState, level slog.Level, n int) {
 	st := stateOf(L)
 	if !st.log.Enabled(context.Background(), level) {
-		return
+		return // the fields are not even converted: logging below the level costs nothing
 	}
 	msg := L.ToStringMeta(L.Get(n)).String()
 	var attrs []slog.Attr
@@ -172,6 +172,9 @@ func logAt(L *lua.LState, level slog.Level, n int) {
 		for _, k := range keys {
 			attrs = append(attrs, slog.Any(k, fields[k]))
 		}
+	}
+	if c := st.rootCo(L); c != nil && c.sv != nil {
+		attrs = append(attrs, slog.String("service", c.sv.rs.Binding().Name()))
 	}
 	st.log.LogAttrs(context.Background(), level, msg, attrs...)
 }

@@ -42,6 +42,9 @@ func requestMethods() map[string]lua.LGFunction {
 			sv := self(L)
 			var b *runtime.Binding
 			if name, ok := L.Get(2).(lua.LString); ok {
+				if name == "" {
+					L.ArgError(2, "empty service name")
+				}
 				if bs := sv.st.h.rt.LookupServiceName(string(name)); len(bs) > 0 {
 					b = bs[0]
 				}
@@ -183,6 +186,8 @@ func rawcall(L *lua.LState) int {
 		raise2(L, "call: only a callback can wait for an answer")
 	case c.waiting:
 		raise2(L, "call: this callback is already waiting for an answer")
+	case sv.rs.Destroying():
+		raise2(L, "call: the service is being destroyed and can no longer wait for answers")
 	case !yieldSafe():
 		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a function called by Go (string.gsub, table.sort); use sendRequest with processResponse there")
 	}

@@ -299,12 +299,18 @@ func (st *state) registerPending() {
 	for len(st.pending) > 0 {
 		batch := st.pending
 		st.pending = nil
+		var registered []*svc
 		for _, sv := range batch {
+			if sv.rs.Destroyed() {
+				continue // destroyed by the callback that created it
+			}
 			if err := sv.rs.Register(); err != nil {
 				st.log.Error("registering service failed", "service", sv.rs.Binding().Name(), "error", err)
+				continue
 			}
+			registered = append(registered, sv)
 		}
-		for _, sv := range batch {
+		for _, sv := range registered {
 			st.hook(sv, "init", lua.LNil)
 		}
 	}

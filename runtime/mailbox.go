@@ -78,6 +78,13 @@ func (m *mailbox) push(e entry, bounded bool) bool {
 	return true
 }
 
+// isClosed reports whether the mailbox refuses everything.
+func (m *mailbox) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
+}
+
 // park marks the agent inactive if nothing is queued, and reports whether
 // it did; the caller must then return without touching the agent.
 func (m *mailbox) park() bool {

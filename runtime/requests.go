@@ -224,7 +224,11 @@ func (s *Service) route(r *Request, target Target) {
 		r.failWithdrawn()
 	default:
 		r.to = b
-		if !b.agent.mb.push(entry{kind: entryRequest, req: r}, true) {
+		switch {
+		case b.agent.mb.push(entry{kind: entryRequest, req: r}, true):
+		case b.agent.mb.isClosed():
+			r.failWithdrawn() // the agent stopped after the lookup
+		default:
 			s.rt.stats.RequestsRefused.Add(1)
 			r.Fail(NewFailure(ServerResourceUnavailable, "mailbox of "+b.identity+" is full"))
 		}

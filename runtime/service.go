@@ -175,6 +175,10 @@ func (s *Service) Registered() bool { return s.registered && !s.destroyed }
 // Destroyed reports whether the service has been destroyed.
 func (s *Service) Destroyed() bool { return s.destroyed }
 
+// Destroying reports whether the service is being destroyed (its Destroy
+// hook runs) or has been.
+func (s *Service) Destroying() bool { return s.destroying || s.destroyed }
+
 // SetHooks sets the service's hooks.
 func (s *Service) SetHooks(h Hooks) { s.hooks = h }
 

@@ -4,7 +4,7 @@ import "time"
 
 // Limits checked by Decode.
 const (
-	maxMailboxSize    = 1 << 24 // a bounded queue of this many slots is preallocated per agent
+	maxMailboxSize    = 1 << 24 // a sanity bound: a queue this long is a backlog, not a buffer
 	maxReloadDebounce = 10 * time.Second
 )
 

@@ -85,6 +85,7 @@ func (d *Daemon) reconfigure(next *config.Config) {
 		d.rt.SetShutdownDelay(next.Agentd.ShutdownDelay)
 	}
 	note("agentd.reload_drain", next.Agentd.ReloadDrain != prev.Agentd.ReloadDrain)
+	note("agentd.packs_dir", next.Agentd.PacksDir != prev.Agentd.PacksDir) // no packs yet: recorded only
 	note("agentd.hot_reload", next.Agentd.HotReload != prev.Agentd.HotReload)
 	note("agentd.reload_debounce", next.Agentd.ReloadDebounce != prev.Agentd.ReloadDebounce)
 	note("exchange", !reflect.DeepEqual(next.Exchange, prev.Exchange))
