@@ -188,7 +188,7 @@ func rawcall(L *lua.LState) int {
 		raise2(L, "call: this callback is already waiting for an answer")
 	case sv.rs.Destroying():
 		raise2(L, "call: the service is being destroyed and can no longer wait for answers")
-	case !yieldSafe():
+	case !st.plainCall(L) && !yieldSafe():
 		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a function called by Go (string.gsub, table.sort); use sendRequest with processResponse there")
 	}
 	var a []any

@@ -304,6 +304,37 @@ func stripPreamble(msg string) string {
 	return msg
 }
 
+// plainCall reports whether L, a callback coroutine, waits in the most
+// common shape: the preamble's call wrapper, called by a Lua function,
+// called by the preamble's loop, and nothing below. Each of these calls
+// is a plain call in one VM loop (the wrapper cannot be a metamethod:
+// service objects' metatables are protected), so the coroutine can yield
+// without the Go stack walk of yieldSafe.
+func (st *state) plainCall(L *lua.LState) bool {
+	if st.cos[L] == nil {
+		return false
+	}
+	frame := func(level int) (what, source string) {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return "", ""
+		}
+		if _, err := L.GetInfo("S", dbg, lua.LNil); err != nil {
+			return "", ""
+		}
+		return dbg.What, dbg.Source
+	}
+	// level 0 is rawcall itself; the coroutine's bottom frame, the loop,
+	// shows as "main" (gopher-lua counts its tail calls on it, and
+	// GetStack keeps answering it past the bottom)
+	w1, s1 := frame(1)
+	w2, s2 := frame(2)
+	w3, s3 := frame(3)
+	return w1 == "Lua" && s1 == preambleName &&
+		w2 == "Lua" && s2 != preambleName &&
+		w3 == "main" && s3 == preambleName
+}
+
 // yieldSafe reports whether the running Lua code can yield up to its
 // callback coroutine. gopher-lua runs metamethods, generic-for iterators,
 // functions called by Go functions (string.gsub, table.sort) and module
@@ -311,25 +342,46 @@ func stripPreamble(msg string) string {
 // loses its place. So every coroutine between here and the callback must
 // be running exactly one VM loop: the Go stack tells.
 func yieldSafe() bool {
-	var pcs [1024]uintptr
-	n := goruntime.Callers(2, pcs[:])
-	frames := goruntime.CallersFrames(pcs[:n])
+	// The callback's step is usually six frames up: unwind 8 frames
+	// first, and more only for deeper stacks (unwinding costs ~150 ns a
+	// frame, and Callers fills the whole buffer).
+	var buf [8]uintptr
+	for depth := len(buf); depth <= 1<<14; depth *= 8 {
+		pcs := buf[:]
+		if depth > len(buf) {
+			pcs = make([]uintptr, depth)
+		}
+		n := goruntime.Callers(2, pcs)
+		if safe, known := scanFrames(pcs[:n]); known {
+			return safe
+		}
+		if n < len(pcs) {
+			return false // the whole stack, and no callback: refuse
+		}
+	}
+	return false // too deep to tell: refuse
+}
+
+// scanFrames reads return addresses from the innermost out; known is false
+// when the frames end before the callback's step.
+func scanFrames(pcs []uintptr) (safe, known bool) {
 	loops := 0
-	for {
-		f, more := frames.Next()
-		switch f.Function {
+	for _, pc := range pcs {
+		f := goruntime.FuncForPC(pc - 1) // pc is a return address
+		if f == nil {
+			continue
+		}
+		switch f.Name() {
 		case "github.com/yuin/gopher-lua.mainLoop", "github.com/yuin/gopher-lua.mainLoopWithContext":
 			loops++
 		case "github.com/yuin/gopher-lua.threadRun":
 			if loops != 1 {
-				return false
+				return false, true
 			}
 			loops = 0
 		case "github.com/agentd/agentd/luabind.(*state).step":
-			return loops == 0
-		}
-		if !more {
-			return false // too deep to tell, or not in a callback: refuse
+			return loops == 0, true
 		}
 	}
+	return false, false
 }
