@@ -151,6 +151,17 @@ func (r *registry) withdraw(s *Service) {
 func (r *registry) joinGroup(b *Binding, g string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.join(b, g)
+}
+
+func (r *registry) leaveGroup(b *Binding, g string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.leave(b, g)
+}
+
+// join adds b to group g and announces it; registry.mu is held.
+func (r *registry) join(b *Binding, g string) {
 	if slices.Contains(b.groups, g) {
 		return
 	}
@@ -159,9 +170,8 @@ func (r *registry) joinGroup(b *Binding, g string) {
 	r.announceGroup(b, g, Available)
 }
 
-func (r *registry) leaveGroup(b *Binding, g string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// leave removes b from group g and announces it; registry.mu is held.
+func (r *registry) leave(b *Binding, g string) {
 	if !slices.Contains(b.groups, g) {
 		return
 	}

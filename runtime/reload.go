@@ -120,20 +120,11 @@ func (r *registry) handOver(prev, next *Service) {
 	next.initGroups = nil
 	for _, g := range slices.Clone(b.groups) {
 		if !slices.Contains(want, g) {
-			b.groups = remove(b.groups, g)
-			r.byGroup[g] = remove(r.byGroup[g], b)
-			if len(r.byGroup[g]) == 0 {
-				delete(r.byGroup, g)
-			}
-			r.announceGroup(b, g, Withdrawn)
+			r.leave(b, g)
 		}
 	}
 	for _, g := range want {
-		if !slices.Contains(b.groups, g) {
-			b.groups = append(b.groups, g)
-			r.byGroup[g] = append(r.byGroup[g], b)
-			r.announceGroup(b, g, Available)
-		}
+		r.join(b, g)
 	}
 
 	// report subscriptions: keep identical ones, drop the others of prev
