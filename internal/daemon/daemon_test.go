@@ -304,3 +304,29 @@ func TestReconfigure(t *testing.T) {
 		t.Error("a refused configuration changed the running scripts")
 	}
 }
+
+// After lost events (the watcher's queue overflowed), a rescan brings
+// every script and module in line with the files.
+func TestRescanCatchesUpWithLostEvents(t *testing.T) {
+	h := start(t, "30ms", "", map[string]string{
+		"scripts/lib/m.lua": "return {v = 1}\n",
+		"scripts/a.lua":     "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v) end\n",
+		"scripts/b.lua":     "local s = agentd.service('b')\nfunction s:init() print('b up') end\nfunction s:destroy() print('b down') end\n",
+	})
+	got := map[string]bool{h.out.next(t): true, h.out.next(t): true}
+	if !got["a v1"] || !got["b up"] {
+		t.Fatalf("start-up output %v", got)
+	}
+	// change everything with the watcher stopped, as if its events were lost
+	h.d.stopWatching()
+	h.write("scripts/lib/m.lua", "return {v = 2}\n")
+	os.Remove(h.path("scripts/b.lua"))
+	h.write("scripts/c.lua", "local s = agentd.service('c')\nfunction s:init() print('c up') end\n")
+	h.d.ops.Lock()
+	h.d.rescan()
+	h.d.ops.Unlock()
+	got = map[string]bool{h.out.next(t): true, h.out.next(t): true, h.out.next(t): true}
+	if !got["a v2"] || !got["b down"] || !got["c up"] {
+		t.Fatalf("after the rescan: %v", got)
+	}
+}
