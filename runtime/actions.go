@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/agentd/agentd/internal/cron"
@@ -39,6 +41,8 @@ type action struct {
 	fn    func(name string)
 	timer *time.Timer
 	sched *cron.Schedule
+	at    time.Time // when a timer, alarm or cron action is due
+	seq   uint64    // order of arming, to break ties between equal deadlines
 }
 
 func (s *Service) table(k actionKind) *map[string]*action {
@@ -84,9 +88,50 @@ func (act *action) fire() bool {
 	return true
 }
 
-// post queues the action on its agent (from a timer goroutine).
+// post queues a job on its agent.
 func (act *action) post() {
 	act.svc.agent.mb.push(entry{kind: entryFunc, fn: func() { act.fire() }}, false)
+}
+
+// arm starts act's Go timer for at. Go runs expired timers on goroutines
+// that race each other, so a fired action goes through its agent's due
+// queue, which runs what is due in the order (deadline, arming order):
+// timers started with the same delay fire in the order they were started.
+func (act *action) arm(at time.Time) {
+	act.at = at
+	act.seq = act.svc.rt.seq.Add(1)
+	act.timer = time.AfterFunc(max(time.Until(at), 0), func() { act.svc.agent.due(act) })
+}
+
+// due queues a fired action; the first one queued since the last drain
+// also queues the drain.
+func (a *Agent) due(act *action) {
+	a.dueMu.Lock()
+	a.dueQ = append(a.dueQ, act)
+	post := !a.duePosted
+	a.duePosted = true
+	a.dueMu.Unlock()
+	if post {
+		a.mb.push(entry{kind: entryFunc, fn: a.drainDue}, false)
+	}
+}
+
+// drainDue runs the fired actions in deadline order, on the owner goroutine.
+func (a *Agent) drainDue() {
+	a.dueMu.Lock()
+	q := a.dueQ
+	a.dueQ = nil
+	a.duePosted = false
+	a.dueMu.Unlock()
+	slices.SortFunc(q, func(x, y *action) int {
+		if c := x.at.Compare(y.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	for _, act := range q {
+		a.safely(func() { act.fire() }) // a panic must not lose the others
+	}
 }
 
 func (act *action) stopTimer() {
@@ -101,7 +146,7 @@ func (act *action) armCron(now time.Time) {
 		delete(*act.svc.table(act.kind), act.name)
 		return
 	}
-	act.timer = time.AfterFunc(next.Sub(now), act.post)
+	act.arm(next)
 }
 
 // StartTimer calls fn(name) once, delay from now. An empty name is
@@ -116,7 +161,7 @@ func (s *Service) StartTimer(delay time.Duration, name string, fn func(name stri
 	}
 	act := &action{svc: s, kind: actTimer, name: name, fn: fn}
 	s.add(act)
-	act.timer = time.AfterFunc(max(delay, 0), act.post)
+	act.arm(time.Now().Add(max(delay, 0)))
 	return name
 }
 
@@ -140,7 +185,7 @@ func (s *Service) SetAlarm(at time.Time, name string, fn func(name string)) stri
 	}
 	act := &action{svc: s, kind: actAlarm, name: name, fn: fn}
 	s.add(act)
-	act.timer = time.AfterFunc(max(time.Until(at), 0), act.post)
+	act.arm(at)
 	return name
 }
 

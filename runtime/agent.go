@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	goruntime "runtime"
 	"slices"
+	"sync"
 )
 
 // ErrClosed is returned for work offered to an agent or runtime that has stopped.
@@ -35,6 +36,11 @@ type Agent struct {
 	stopping bool
 	onExit   []func()
 	onPanic  func(v any, stack []byte) bool
+
+	// fired timers waiting for drainDue (see action.arm)
+	dueMu     sync.Mutex
+	dueQ      []*action
+	duePosted bool
 
 	done chan struct{}
 }

@@ -213,6 +213,28 @@ func TestJobsOrderAndTimers(t *testing.T) {
 	})
 }
 
+func TestTimersWithTheSameDeadlineFireInStartOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := quietRuntime(Options{})
+		var rec recorder
+		s := service(t, rt, ServiceConfig{Name: "timers"}, nil)
+		s.Agent().Do(func() {
+			for _, name := range []string{"c", "a", "d", "b"} {
+				s.StartTimer(time.Second, name, func(name string) { rec.add("%s", name) })
+			}
+			s.SetAlarm(time.Now().Add(time.Second), "alarm", func(name string) { rec.add("%s", name) })
+			s.StartTimer(time.Second, "panics", func(string) { panic("boom") })
+			s.StartTimer(time.Second, "after", func(name string) { rec.add("%s", name) })
+		})
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got, want := rec.take(), []string{"c", "a", "d", "b", "alarm", "after"}; !slices.Equal(got, want) {
+			t.Errorf("got %q want %q", got, want)
+		}
+		shutdown(t, rt)
+	})
+}
+
 func TestMailboxOverflowIsCounted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rt := quietRuntime(Options{MailboxSize: 4})
