@@ -1,9 +1,8 @@
 package runtime
 
 import (
-	"cmp"
+	"container/heap"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/agentd/agentd/internal/cron"
@@ -39,10 +38,10 @@ type action struct {
 	kind  actionKind
 	name  string
 	fn    func(name string)
-	timer *time.Timer
 	sched *cron.Schedule
 	at    time.Time // when a timer, alarm or cron action is due
 	seq   uint64    // order of arming, to break ties between equal deadlines
+	index int       // position in the agent's timer heap; -1 when not in it
 }
 
 func (s *Service) table(k actionKind) *map[string]*action {
@@ -93,50 +92,21 @@ func (act *action) post() {
 	act.svc.agent.mb.push(entry{kind: entryFunc, fn: func() { act.fire() }}, false)
 }
 
-// arm starts act's Go timer for at. Go runs expired timers on goroutines
-// that race each other, so a fired action goes through its agent's due
-// queue, which runs what is due in the order (deadline, arming order):
-// timers started with the same delay fire in the order they were started.
+// arm puts act in its agent's timer heap, due at at.
 func (act *action) arm(at time.Time) {
 	act.at = at
 	act.seq = act.svc.rt.seq.Add(1)
-	act.timer = time.AfterFunc(max(time.Until(at), 0), func() { act.svc.agent.due(act) })
+	a := act.svc.agent
+	heap.Push(&a.timers, act)
+	a.rearm()
 }
 
-// due queues a fired action; the first one queued since the last drain
-// also queues the drain.
-func (a *Agent) due(act *action) {
-	a.dueMu.Lock()
-	a.dueQ = append(a.dueQ, act)
-	post := !a.duePosted
-	a.duePosted = true
-	a.dueMu.Unlock()
-	if post {
-		a.mb.push(entry{kind: entryFunc, fn: a.drainDue}, false)
-	}
-}
-
-// drainDue runs the fired actions in deadline order, on the owner goroutine.
-func (a *Agent) drainDue() {
-	a.dueMu.Lock()
-	q := a.dueQ
-	a.dueQ = nil
-	a.duePosted = false
-	a.dueMu.Unlock()
-	slices.SortFunc(q, func(x, y *action) int {
-		if c := x.at.Compare(y.at); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.seq, y.seq)
-	})
-	for _, act := range q {
-		a.safely(func() { act.fire() }) // a panic must not lose the others
-	}
-}
-
+// stopTimer takes act out of its agent's timer heap, if it is there.
 func (act *action) stopTimer() {
-	if act.timer != nil {
-		act.timer.Stop()
+	if act.index >= 0 {
+		a := act.svc.agent
+		heap.Remove(&a.timers, act.index)
+		a.rearm()
 	}
 }
 
@@ -159,7 +129,7 @@ func (s *Service) StartTimer(delay time.Duration, name string, fn func(name stri
 	if s.destroyed {
 		return name
 	}
-	act := &action{svc: s, kind: actTimer, name: name, fn: fn}
+	act := &action{svc: s, kind: actTimer, name: name, fn: fn, index: -1}
 	s.add(act)
 	act.arm(time.Now().Add(max(delay, 0)))
 	return name
@@ -183,7 +153,7 @@ func (s *Service) SetAlarm(at time.Time, name string, fn func(name string)) stri
 	if s.destroyed {
 		return name
 	}
-	act := &action{svc: s, kind: actAlarm, name: name, fn: fn}
+	act := &action{svc: s, kind: actAlarm, name: name, fn: fn, index: -1}
 	s.add(act)
 	act.arm(at)
 	return name
@@ -210,7 +180,7 @@ func (s *Service) ScheduleAction(kind JobKind, name string, fn func(name string)
 	if s.destroyed {
 		return name, nil
 	}
-	act := &action{svc: s, kind: actJob, name: name, fn: fn}
+	act := &action{svc: s, kind: actJob, name: name, fn: fn, index: -1}
 	s.add(act)
 	a := s.agent
 	switch kind {
@@ -237,7 +207,7 @@ func (s *Service) ScheduleCron(spec string, name string, fn func(name string)) (
 	if s.destroyed {
 		return name, nil
 	}
-	act := &action{svc: s, kind: actCron, name: name, fn: fn, sched: sched}
+	act := &action{svc: s, kind: actCron, name: name, fn: fn, sched: sched, index: -1}
 	s.add(act)
 	act.armCron(time.Now())
 	return name, nil

@@ -7,6 +7,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"sync"
+	"time"
 )
 
 // ErrClosed is returned for work offered to an agent or runtime that has stopped.
@@ -37,10 +38,13 @@ type Agent struct {
 	onExit   []func()
 	onPanic  func(v any, stack []byte) bool
 
-	// fired timers waiting for drainDue (see action.arm)
-	dueMu     sync.Mutex
-	dueQ      []*action
-	duePosted bool
+	// timers, alarms and cron actions of the agent's services, by due
+	// time (owner goroutine only); one Go timer wakes the agent for the
+	// earliest (see timers.go)
+	timers     timerHeap
+	wakeTimer  *time.Timer
+	wakeMu     sync.Mutex
+	wakePosted bool
 
 	done chan struct{}
 }
@@ -249,6 +253,10 @@ func (a *Agent) stop() {
 
 func (a *Agent) exit() {
 	a.stopping = true
+	if a.wakeTimer != nil {
+		a.wakeTimer.Stop()
+	}
+	a.timers = nil
 	a.priority, a.idle = nil, nil
 	for _, fn := range a.onExit {
 		a.safely(fn)
