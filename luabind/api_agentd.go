@@ -117,6 +117,9 @@ func apiService(L *lua.LState) int {
 	default:
 		L.ArgError(1, "expected a service name or a table {name=, audience=, groups=}")
 	}
+	if st.retired {
+		L.RaiseError("service: this version of the script has been replaced; it cannot create services")
+	}
 	sv, err := st.newSvc(cfg)
 	if err != nil {
 		L.RaiseError("service: the agent is stopping; no new service can be created")

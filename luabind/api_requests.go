@@ -141,7 +141,7 @@ func requestMethods() map[string]lua.LGFunction {
 				L.Push(lua.LFalse)
 				return 1
 			}
-			r.Reply(value(L, "resumeResponse", 3, "result"))
+			sv.rs.Answer(r, value(L, "resumeResponse", 3, "result"))
 			L.Push(lua.LTrue)
 			return 1
 		},
@@ -153,7 +153,7 @@ func requestMethods() map[string]lua.LGFunction {
 				L.Push(lua.LFalse)
 				return 1
 			}
-			r.Fail(f)
+			sv.rs.AnswerFailure(r, f)
 			L.Push(lua.LTrue)
 			return 1
 		},

@@ -30,6 +30,7 @@ func serviceMethods() map[string]lua.LGFunction {
 		"destroyService": func(L *lua.LState) int {
 			sv := self(L)
 			sv.rs.Destroy()
+			sv.st.forgetParked(sv)
 			return 0
 		},
 

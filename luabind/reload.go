@@ -104,6 +104,12 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 		}
 		restored[p.new] = ToLua(st.L, data)
 	}
+	for _, p := range pairs {
+		if !p.old.rs.Registered() {
+			st.discard()
+			return nil, &ScriptError{File: sc.display, Msg: "snapshot of " + p.old.rs.Binding().Name() + " destroyed its service: nothing left to hand over"}
+		}
+	}
 	for _, n := range declared {
 		r := restored[n]
 		if r == nil {
@@ -115,25 +121,35 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 		}
 	}
 
-	// commit: everything declared, plus services the inits created
-	next := append(declared, st.pending...)
+	// commit: everything declared, plus services the inits created,
+	// except those the new version destroyed before the commit
+	var next []*svc
+	for _, n := range append(declared, st.pending...) {
+		if !n.rs.Destroyed() {
+			next = append(next, n)
+		}
+	}
 	st.pending = nil
 	nextRS := make([]*runtime.Service, 0, len(next))
 	for _, n := range next {
 		nextRS = append(nextRS, n.rs)
 	}
 	res := &ReloadResult{}
+	paired := map[*svc]bool{}
+	for _, p := range pairs {
+		if p.new.rs.Destroyed() {
+			matched[p.old] = false // its successor is gone: withdraw it
+			continue
+		}
+		paired[p.new] = true
+		res.Kept = append(res.Kept, p.new.rs.Binding().Name())
+	}
 	var removeRS []*runtime.Service
 	for _, o := range old.svcs {
 		if o.rs.Registered() && !matched[o] {
 			removeRS = append(removeRS, o.rs)
 			res.Removed = append(res.Removed, o.rs.Binding().Name())
 		}
-	}
-	paired := map[*svc]bool{}
-	for _, p := range pairs {
-		paired[p.new] = true
-		res.Kept = append(res.Kept, p.new.rs.Binding().Name())
 	}
 	for _, n := range next {
 		if !paired[n] {
@@ -238,7 +254,7 @@ func (st *state) busy() bool {
 		}
 	}
 	for _, sv := range st.svcs {
-		if sv.rs.Unanswered() > 0 {
+		if sv.rs.Unanswered() > 0 || sv.rs.Waiting() > 0 {
 			return true
 		}
 	}
@@ -255,7 +271,11 @@ func (st *state) finish() {
 		st.drainTimer.Stop()
 	}
 	for _, sv := range st.svcs {
-		sv.rs.Dispose()
+		if sv.rs.Retired() {
+			sv.rs.Dispose()
+		} else {
+			sv.rs.Destroy() // nothing should be left registered, but be sure
+		}
 	}
 	st.close()
 	sc := st.sc

@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,4 +303,180 @@ func goService(t *testing.T, rt *runtime.Runtime, name string) *runtime.Service 
 		t.Fatal(err)
 	}
 	return s
+}
+
+// registryLog subscribes a Go service to the whole registry and records
+// "name/group status" lines.
+func registryLog(t *testing.T, rt *runtime.Runtime) *recorderLines {
+	var rec recorderLines
+	s := goService(t, rt, "registry-watch")
+	s.Agent().Do(func() {
+		s.SubscribeRegistry(func(ev runtime.RegistryEvent) {
+			st := map[runtime.Status]string{runtime.Available: "AVAILABLE", runtime.Withdrawn: "WITHDRAWN"}[ev.Status]
+			rec.add(ev.Binding.Name() + "/" + ev.Group + " " + st)
+		})
+	})
+	return &rec
+}
+
+// Edge cases of a reload, each of which once left something behind.
+func TestReloadEdgeCases(t *testing.T) {
+	t.Run("init destroys its kept service", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newReloadEnv(t)
+			sc := e.load("x.lua", `agentd.service("x")`)
+			log := registryLog(t, e.rt)
+			synctest.Wait()
+			log.take()
+			e.write("x.lua", "local s = agentd.service('x')\nfunction s:init() self:destroyService() end\n")
+			res, err := sc.Reload(time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			if len(e.rt.LookupServiceName("x")) != 0 || strings.Join(res.Removed, ",") != "x" {
+				t.Errorf("x still registered, or not reported removed: %+v", res)
+			}
+			if got := strings.Join(log.take(), ";"); got != "x/ WITHDRAWN" {
+				t.Errorf("registry saw %q", got)
+			}
+			e.close()
+		})
+	})
+	t.Run("snapshot destroys its service", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newReloadEnv(t)
+			sc := e.load("g.lua", "local s = agentd.service{name = 'g', groups = {'grp'}}\nfunction s:snapshot() self:destroyService() end\n")
+			e.write("g.lua", "agentd.service{name = 'g', groups = {'grp'}}\n")
+			if _, err := sc.Reload(time.Second); err == nil || !strings.Contains(err.Error(), "destroyed its service") {
+				t.Fatalf("error %v", err)
+			}
+			synctest.Wait()
+			if n := len(e.rt.LookupServiceGroup("grp")); n != 0 {
+				t.Errorf("group lists %d withdrawn members", n)
+			}
+			e.close()
+		})
+	})
+	t.Run("a discarded version answers nothing", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newReloadEnv(t)
+			sc := e.load("s.lua", `
+local s = agentd.service("s")
+function s:hold() self.id = self:suspendResponse() end
+function s:snapshot() return {id = self.id} end
+s:exportMethod("hold")
+`)
+			var rec recorderLines
+			client := goService(t, e.rt, "client")
+			client.Agent().Do(func() {
+				id := client.SendRequest(runtime.Named("s"), "hold", nil)
+				client.ProcessResponse(id, func(res any, _ string) { rec.add(fmt.Sprint("reply ", res)) })
+				client.ProcessFailure(id, func(f *runtime.Failure) { rec.add("failure " + f.Details) }, 0)
+			})
+			synctest.Wait()
+			e.write("s.lua", `
+local s = agentd.service("s")
+function s:init(r) self:resumeResponse(r.id, "from the new version") end
+local t = agentd.service("t")
+function t:init() error("this version fails") end
+`)
+			if _, err := sc.Reload(time.Second); err == nil {
+				t.Fatal("the reload should fail")
+			}
+			synctest.Wait()
+			if got := rec.take(); len(got) != 0 {
+				t.Errorf("the discarded version answered: %q", got)
+			}
+			// a version that commits answers at the commit
+			e.write("s.lua", "local s = agentd.service('s')\nfunction s:init(r) self:resumeResponse(r.id, 'at commit') end\n")
+			if _, err := sc.Reload(time.Second); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			if got := strings.Join(rec.take(), ";"); got != "reply at commit" {
+				t.Errorf("got %q", got)
+			}
+			e.close()
+		})
+	})
+	t.Run("expireReports in init applies to the kept cache", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newReloadEnv(t)
+			sc := e.load("c.lua", "local s = agentd.service('c')\nfunction s:init() self:publishReport('old.subject', 1, -1) end\n")
+			e.write("c.lua", "local s = agentd.service('c')\nfunction s:init() self:expireReports('*') self:publishReport('new.subject', 2, -1) end\n")
+			if _, err := sc.Reload(time.Second); err != nil {
+				t.Fatal(err)
+			}
+			var subj []string
+			sc.Agent().Do(func() { subj = e.rt.LookupServiceName("c")[0].Service().CachedSubjects() })
+			if strings.Join(subj, ",") != "new.subject" {
+				t.Errorf("cache holds %v", subj)
+			}
+			e.close()
+		})
+	})
+	t.Run("requests from the new chunk carry the kept identity", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newReloadEnv(t)
+			senders := make(chan *runtime.Binding, 1)
+			srv := goService(t, e.rt, "srv")
+			srv.Agent().Do(func() {
+				srv.ExportMethod("hello", func(r *runtime.Request) { senders <- r.Sender; r.Reply(nil) })
+			})
+			sc := e.load("p.lua", "agentd.service('p')\n")
+			e.write("p.lua", "local s = agentd.service('p')\ns:sendRequest('srv', 'hello')\n")
+			if _, err := sc.Reload(time.Second); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			if b := <-senders; b != e.rt.LookupServiceName("p")[0] {
+				t.Errorf("sender %s is not the kept identity", b.Identity())
+			}
+			e.close()
+		})
+	})
+	t.Run("the draining version can neither subscribe nor create services", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newReloadEnv(t)
+			hold := make(chan *runtime.Request, 1)
+			var requested, withdrawn int
+			srv := goService(t, e.rt, "srv")
+			srv.Agent().Do(func() {
+				srv.ExportMethod("slow", func(r *runtime.Request) { hold <- r })
+				srv.SetHooks(runtime.Hooks{Subscription: func(ev runtime.SubscriptionEvent) {
+					if ev.Status == runtime.SubscriptionRequested {
+						requested++
+					} else {
+						withdrawn++
+					}
+				}})
+			})
+			sc := e.load("m.lua", `
+local s = agentd.service("m")
+function s:init()
+  self:call("srv", "slow")
+  self:monitorReports(function() end, "srv", "*")
+  print("create", pcall(agentd.service, "late"))
+end
+`)
+			r := <-hold
+			e.write("m.lua", "agentd.service('m')\n")
+			if _, err := sc.Reload(time.Second); err != nil {
+				t.Fatal(err)
+			}
+			srv.Agent().Do(func() { r.Reply(true) })
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+			if got := e.takeOutput(); got != "create\tfalse\tservice: this version of the script has been replaced; it cannot create services\n" {
+				t.Errorf("output %q", got)
+			}
+			srv.Agent().Do(func() {
+				if requested != withdrawn || len(e.rt.LookupServiceName("late")) != 0 {
+					t.Errorf("subscriptions requested %d, withdrawn %d; late registered: %d", requested, withdrawn, len(e.rt.LookupServiceName("late")))
+				}
+			})
+			e.close()
+		})
+	})
 }

@@ -98,6 +98,16 @@ func (st *state) release(c *co) {
 	}
 }
 
+// forgetParked drops sv's coroutines parked in call once sv is destroyed:
+// their answers will be ignored, so they could never resume.
+func (st *state) forgetParked(sv *svc) {
+	for L, c := range st.cos {
+		if c.sv == sv && c.waiting {
+			delete(st.cos, L)
+		}
+	}
+}
+
 // drop forgets a coroutine that cannot run again (it failed or misbehaved).
 func (st *state) drop(c *co) { delete(st.cos, c.L) }
 

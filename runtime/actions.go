@@ -3,6 +3,7 @@ package runtime
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/agentd/agentd/internal/cron"
@@ -79,11 +80,14 @@ func (act *action) fire() bool {
 	}
 	if act.kind != actCron {
 		delete(*act.svc.table(act.kind), act.name)
+	} else {
+		defer func() {
+			if act.current() {
+				act.armCron(time.Now())
+			}
+		}()
 	}
 	act.fn(act.name)
-	if act.kind == actCron && act.current() {
-		act.armCron(time.Now())
-	}
 	return true
 }
 
@@ -187,6 +191,10 @@ func (s *Service) ScheduleAction(kind JobKind, name string, fn func(name string)
 	case PriorityJob:
 		a.priority = append(a.priority, act)
 	case IdleJob:
+		if len(a.idle) >= 2*a.idleLive+64 {
+			a.idle = slices.DeleteFunc(a.idle, func(x *action) bool { return !x.current() })
+			a.idleLive = len(a.idle)
+		}
 		a.idle = append(a.idle, act)
 	default:
 		act.post()

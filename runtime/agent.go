@@ -34,6 +34,7 @@ type Agent struct {
 	services []*Service
 	priority []*action // FIFO of priority jobs
 	idle     []*action // FIFO of idle jobs
+	idleLive int       // idle jobs left after the last compaction
 	stopping bool
 	onExit   []func()
 	onPanic  func(v any, stack []byte) bool
@@ -220,12 +221,17 @@ func (a *Agent) dispatch(e *entry) {
 // refuse disposes of an entry that arrives after the agent stopped: a
 // request is answered with a failure so that no caller waits in silence.
 func (a *Agent) refuse(e *entry) {
-	if e.kind == entryRequest {
+	switch e.kind {
+	case entryRequest:
 		e.req.failWithdrawn()
+	case entryReport:
+		a.rt.stats.ReportsDropped.Add(1)
 	}
 }
 
-// runJob runs the first job of q, if any, and reports whether it ran one.
+// runJob runs the first current job of q, if any, and reports whether it
+// ran one. A Go panic in the job is reported and does not touch the
+// mailbox entries around it.
 func (a *Agent) runJob(q *[]*action) bool {
 	for len(*q) > 0 {
 		act := (*q)[0]
@@ -234,7 +240,8 @@ func (a *Agent) runJob(q *[]*action) bool {
 		if len(*q) == 0 {
 			*q = nil
 		}
-		if act.fire() {
+		if act.current() {
+			a.safely(func() { act.fire() })
 			return true
 		}
 	}
@@ -245,10 +252,10 @@ func (a *Agent) stop() {
 	if a.stopping {
 		return
 	}
+	a.stopping = true // from now on no new service (a destroy hook may try)
 	for _, s := range slices.Clone(a.services) {
 		s.Destroy()
 	}
-	a.stopping = true
 }
 
 func (a *Agent) exit() {

@@ -373,7 +373,7 @@ func (s *Service) UnsubscribeServiceAddress(addr string) {
 }
 
 func (s *Service) subscribeReg(kind regKind, key string, fn RegistryFunc) {
-	if s.destroyed {
+	if s.destroyed || s.retired {
 		return
 	}
 	s.rt.reg.subscribe(s, kind, key, fn)

@@ -67,8 +67,11 @@ func (s *Service) Adopt(prev *Service) error {
 // declaration order.
 func (a *Agent) Commit(next []*Service, remove []*Service) error {
 	for _, s := range next {
-		if !s.held || s.agent != a {
+		switch {
+		case !s.held || s.destroyed || s.agent != a:
 			return ErrNotHeld
+		case s.predecessor != nil && (!s.predecessor.registered || s.predecessor.destroyed || s.predecessor.retired):
+			return errors.New("runtime: " + s.predecessor.String() + " can no longer be replaced")
 		}
 	}
 	for _, s := range remove {
@@ -210,6 +213,8 @@ func (s *Service) dispose() {
 	if s.held {
 		// a held service's records were never attached
 		s.repSubs, s.regSubs, s.heldOps = nil, nil, nil
+	} else {
+		s.rt.reg.unsubscribeAll(s)
 	}
 	s.cancelAllKinds()
 	s.rt.shutdown.unsubscribe(s)

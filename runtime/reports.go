@@ -203,7 +203,7 @@ func (s *Service) SendReport(to *Binding, subject string, content any) int {
 // later. Cached reports that match are delivered at once. Subscribing
 // again to the same target and pattern only replaces fn.
 func (s *Service) MonitorReports(target Target, pattern string, fn ReportFunc) {
-	if s.destroyed {
+	if s.destroyed || s.retired {
 		return
 	}
 	k := repKey{target: target.key(), pattern: pattern}
@@ -390,12 +390,20 @@ func (s *Service) cachedInOrder(now time.Time) []*cachedReport {
 // ExpireReports drops cached reports whose subject matches pattern and
 // that were published at least age ago (age 0: all of them).
 func (s *Service) ExpireReports(pattern string, age time.Duration) {
+	if s.held {
+		s.heldOps = append(s.heldOps, func() { s.ExpireReports(pattern, age) })
+		return
+	}
 	p := subject.Compile(pattern)
 	s.expire(func(c *cachedReport) bool { return p.Match(c.msg.subject) }, age)
 }
 
 // ExpireAllReports drops cached reports published at least age ago.
 func (s *Service) ExpireAllReports(age time.Duration) {
+	if s.held {
+		s.heldOps = append(s.heldOps, func() { s.ExpireAllReports(age) })
+		return
+	}
 	s.expire(func(*cachedReport) bool { return true }, age)
 }
 
@@ -413,6 +421,10 @@ func (s *Service) expire(match func(*cachedReport) bool, age time.Duration) {
 // PurgeReports drops cached reports whose lifetime has passed (they are
 // never delivered, but hold memory until purged or replaced).
 func (s *Service) PurgeReports() {
+	if s.held {
+		s.heldOps = append(s.heldOps, s.PurgeReports)
+		return
+	}
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
 	s.purgeLocked(time.Now())

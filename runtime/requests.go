@@ -204,7 +204,10 @@ func (s *Service) SendRequest(target Target, method string, args []any) string {
 	s.outgoing[id] = &pending{id: id}
 	r := &Request{ID: id, Method: method, Args: args, Sender: s.b, from: s}
 	if s.held {
-		s.heldOps = append(s.heldOps, func() { s.route(r, target) })
+		s.heldOps = append(s.heldOps, func() {
+			r.Sender = s.b // Adopt may have given it its kept identity since
+			s.route(r, target)
+		})
 		return id
 	}
 	s.route(r, target)
@@ -362,6 +365,28 @@ func (s *Service) unanswered() []*Request {
 	slices.SortFunc(out, func(a, b *Request) int { return cmp.Compare(a.seq, b.seq) })
 	return out
 }
+
+// Answer replies to r on behalf of s: at once, or, while s is held, when
+// its version is committed (never, if it is discarded).
+func (s *Service) Answer(r *Request, result any) {
+	if s.held {
+		s.heldOps = append(s.heldOps, func() { r.Reply(result) })
+		return
+	}
+	r.Reply(result)
+}
+
+// AnswerFailure fails r on behalf of s, as Answer replies.
+func (s *Service) AnswerFailure(r *Request, f *Failure) {
+	if s.held {
+		s.heldOps = append(s.heldOps, func() { r.Fail(f) })
+		return
+	}
+	r.Fail(f)
+}
+
+// Waiting returns how many conversations the service started and still waits on.
+func (s *Service) Waiting() int { return len(s.outgoing) }
 
 // Unanswered returns how many requests the service took and has not answered.
 func (s *Service) Unanswered() int { return len(s.incoming) }

@@ -293,3 +293,65 @@ func TestShutdownPhases(t *testing.T) {
 		}
 	})
 }
+
+// A Go panic in a job is reported; it neither crashes the process nor
+// costs the next mailbox entry, and a cron action stays armed.
+func TestPanicsInJobsLoseNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := quietRuntime(Options{})
+		var rec recorder
+		s := service(t, rt, ServiceConfig{Name: "p"}, func(s *Service) {
+			s.ExportMethod("m", func(r *Request) { rec.add("request"); r.Reply(nil) })
+		})
+		other := service(t, rt, ServiceConfig{Name: "other"}, nil)
+		s.Agent().Post(func() {
+			_, _ = s.ScheduleAction(PriorityJob, "", func(string) { panic("priority job") })
+			_, _ = s.ScheduleAction(IdleJob, "", func(string) { panic("idle job") })
+			_, _ = s.ScheduleCron("* * * * *", "cron", func(string) { rec.add("cron"); panic("cron") })
+		})
+		other.Agent().Do(func() { other.SendRequest(s.Binding().Target(), "m", nil) })
+		time.Sleep(150 * time.Second)
+		synctest.Wait()
+		got := rec.take()
+		if len(got) != 3 || got[0] != "request" || got[1] != "cron" || got[2] != "cron" {
+			t.Errorf("got %q, want the request then two cron runs", got)
+		}
+		if st := rt.Stats(); st.CallbackErrors != 4 {
+			t.Errorf("%d callback errors counted, want 4", st.CallbackErrors)
+		}
+		shutdown(t, rt)
+	})
+}
+
+// Replaced idle jobs do not pile up while an agent is never idle.
+func TestReplacedIdleJobsAreCompacted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := quietRuntime(Options{})
+		s := service(t, rt, ServiceConfig{Name: "busy"}, nil)
+		s.Agent().Do(func() {
+			for range 10000 {
+				_, _ = s.ScheduleAction(IdleJob, "flush", func(string) {})
+			}
+			if n := len(s.agent.idle); n > 200 {
+				t.Errorf("%d idle jobs queued for one live job", n)
+			}
+		})
+		shutdown(t, rt)
+	})
+}
+
+// A service created while its agent stops (by a destroy hook) is refused.
+func TestNoNewServiceWhileStopping(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rt := quietRuntime(Options{})
+		var err error
+		s := service(t, rt, ServiceConfig{Name: "z"}, nil)
+		s.SetHooks(Hooks{Destroy: func() { _, err = s.Agent().NewService(ServiceConfig{Name: "ghost"}) }})
+		s.Agent().Stop()
+		<-s.Agent().Done()
+		if err != ErrClosed || len(rt.LookupServiceName("ghost")) != 0 {
+			t.Errorf("error %v, ghost registered: %d", err, len(rt.LookupServiceName("ghost")))
+		}
+		shutdown(t, rt)
+	})
+}

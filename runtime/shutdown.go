@@ -79,10 +79,10 @@ func (sd *shutdownState) begin(rt *Runtime, delay time.Duration) {
 		return
 	}
 	sd.started = true
-	sd.mu.Unlock()
-	rt.mu.Lock()
+	rt.mu.Lock() // lock order: shutdown, then runtime (nothing takes them the other way)
 	rt.closing = true
 	rt.mu.Unlock()
+	sd.mu.Unlock()
 	rt.log.Info("shutdown scheduled", "delay", delay)
 	sd.tell(ShutdownPending)
 	if delay == 0 {

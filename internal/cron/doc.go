@@ -49,10 +49,28 @@
 //
 // A Schedule describes wall-clock times; Next interprets them in the
 // Location of the time it is given. When clocks spring forward, wall times
-// in the gap do not exist and are skipped, not moved. When clocks fall back,
-// a wall time that occurs twice fires only at its first occurrence; this
-// applies to every minute of the repeated hour, so "*/15 * * * *" is silent
-// while the hour repeats.
+// in the gap do not exist and are skipped, not moved; this holds for every
+// spec.
+//
+// When clocks fall back, the wall times of the repeated period occur twice.
+// Following Vixie cron, what fires then depends on the hour field:
+//
+//   - If the hour field is unrestricted, that is it starts with '*' (as "*",
+//     "*/2" and "*/2,1" do), the schedule fires at every occurrence of a
+//     matching wall time, in both passes. In America/New_York, where
+//     01:00-01:59 repeats on 1 November 2026, "*/15 * * * *" fires at 01:45
+//     EDT, then 01:00, 01:15, 01:30 and 01:45 EST, then 02:00 EST, and
+//     "0 * * * *" fires at 01:00 EDT and again at 01:00 EST. Only the hours
+//     the field selects fire twice: "0 */2 * * *" selects no hour 1 and
+//     fires at 00:00 EDT, then 02:00 EST.
+//   - If the hour field is restricted, that is it does not start with '*'
+//     (as "1", "1-3" and "1,*/2" do), a matching wall time that occurs
+//     twice fires only at its first occurrence. "30 1 * * *" fires once
+//     that night, at 01:30 EDT.
+//
+// The rule looks at the text, not at the hours selected: "0-23" is
+// restricted although it selects every hour. Of the macros, @hourly is
+// unrestricted and the others are restricted.
 //
 // Next looks at most five years ahead and returns the zero Time when the
 // schedule does not fire within that time. Only unusual schedules reach that

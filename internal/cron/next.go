@@ -17,30 +17,130 @@ type civil struct {
 
 // Next returns the first time strictly after t that matches the schedule,
 // in t's Location, with seconds and below zero. Wall times that a daylight
-// saving change skips are skipped; wall times that occur twice match only
-// their first occurrence. Next returns the zero Time when nothing matches
-// within five years of t.
+// saving change skips never match. A wall time that occurs twice, because
+// clocks fall back, matches at both occurrences when the hour field starts
+// with '*' and only at its first occurrence otherwise. Next returns the
+// zero Time when nothing matches within five years of t.
+//
+// The search goes one zone period at a time, a period being a span of
+// instants with one UTC offset as reported by time.Time.ZoneBounds. Inside a
+// period the wall clock runs steadily with the instant, so the period's first
+// firing is the first matching wall time at or after the wall clock where
+// the search enters it; when that wall time lies beyond the period's end,
+// the search moves on to the next period, whose wall clock may start earlier
+// (clocks fell back) or later (clocks sprang forward).
 func (s *Schedule) Next(t time.Time) time.Time {
 	loc := t.Location()
 	end := t.AddDate(horizonYears, 0, 0)
 	lastYear := end.Year() + 1 // wall years beyond this are certainly past end
+	never := civil{lastYear + 1, 1, 1, 0, 0}
 
-	y, mo, d := t.Date()
-	h, mi, _ := t.Clock()
-	c := civil{y, int(mo), d, h, mi + 1}
-	for {
-		var ok bool
-		if c, ok = s.nextCivil(c, lastYear); !ok {
-			return time.Time{}
+	// Wall times from lo up to but not including hi are known not to match,
+	// so a period whose wall clock starts among them need not search them
+	// again. Matching depends on the wall time alone.
+	var lo, hi civil
+	// Each round looks for the first firing at or after the wall time w in
+	// the zone period that holds the instant from; w is the first whole
+	// minute that from's wall clock has not yet passed, or when from is t or
+	// a firing, the minute after it.
+	from, w := t, wallMinute(t).nextMinute()
+	for !from.After(end) {
+		offset, periodEnd := 0, time.Time{} // a zero periodEnd never ends
+		if loc != time.UTC {
+			_, offset = from.Zone()
+			_, periodEnd = from.ZoneBounds()
 		}
-		if at, ok := resolve(c, loc); ok && at.After(t) {
-			if at.After(end) {
+		if !w.before(lo) && w.before(hi) {
+			w = hi
+		} else {
+			lo = w
+		}
+		c, ok := s.nextCivil(w, lastYear)
+		if !ok {
+			if hi = never; periodEnd.IsZero() {
 				return time.Time{}
 			}
-			return at
+			from, w = periodEnd, ceilMinute(periodEnd)
+			continue
 		}
-		c.minute++ // c does not exist, or its first occurrence is not after t
+		hi = c
+		at := time.Unix(c.unix()-int64(offset), 0).In(loc)
+		switch {
+		case !periodEnd.IsZero() && !at.Before(periodEnd):
+			from, w = periodEnd, ceilMinute(periodEnd) // c does not occur in this period
+		case at.After(end):
+			return time.Time{}
+		case s.hourAny || !repeated(at, c):
+			return at
+		default:
+			from, w = at, c.nextMinute() // at is the second pass of c
+		}
 	}
+	return time.Time{}
+}
+
+// wallMinute returns t's wall clock, less its seconds.
+func wallMinute(t time.Time) civil {
+	y, mo, d := t.Date()
+	h, mi, _ := t.Clock()
+	return civil{y, int(mo), d, h, mi}
+}
+
+// ceilMinute returns t's wall clock rounded up to the minute.
+func ceilMinute(t time.Time) civil {
+	c := wallMinute(t)
+	if t.Second() != 0 || t.Nanosecond() != 0 {
+		c = c.nextMinute()
+	}
+	return c
+}
+
+// nextMinute returns the wall time one minute after c, carrying into the
+// hour, day, month and year.
+func (c civil) nextMinute() civil {
+	if c.minute < 59 {
+		c.minute++
+		return c
+	}
+	return c.nextHour()
+}
+
+// nextHour returns the start of the hour after c's, carrying into the day,
+// month and year.
+func (c civil) nextHour() civil {
+	if c.minute, c.hour = 0, c.hour+1; c.hour < 24 {
+		return c
+	}
+	if c.hour, c.day = 0, c.day+1; c.day <= daysIn(c.month, c.year) {
+		return c
+	}
+	if c.day, c.month = 1, c.month+1; c.month <= 12 {
+		return c
+	}
+	c.month, c.year = 1, c.year+1
+	return c
+}
+
+// before reports whether c is earlier than d. Both must be in range.
+func (c civil) before(d civil) bool {
+	if c.year != d.year {
+		return c.year < d.year
+	}
+	if c.month != d.month {
+		return c.month < d.month
+	}
+	if c.day != d.day {
+		return c.day < d.day
+	}
+	if c.hour != d.hour {
+		return c.hour < d.hour
+	}
+	return c.minute < d.minute
+}
+
+// unix returns the Unix time at which a UTC clock reads c.
+func (c civil) unix() int64 {
+	return time.Date(c.year, time.Month(c.month), c.day, c.hour, c.minute, 0, 0, time.UTC).Unix()
 }
 
 // nextCivil returns the first wall time at or after c whose fields all
@@ -132,35 +232,27 @@ func daysIn(month, year int) int {
 	return 31
 }
 
-// resolve returns the first instant whose wall clock in loc reads c, or
-// false when daylight saving time skips c in loc.
+// repeated reports whether some instant before at, which reads c in its
+// Location, also read c: whether at is the second pass of a wall time that
+// clocks falling back repeat.
 //
-// The instant is c read as UTC minus the zone's offset at that instant.
-// The offset in force is found by sampling the zone a day either side and
-// at c itself: real zones change offset at most once in such a window, so
-// the samples include the offset before and after any change, and each
-// candidate is checked by reading its wall clock back.
-func resolve(c civil, loc *time.Location) (time.Time, bool) {
-	asUTC := time.Date(c.year, time.Month(c.month), c.day, c.hour, c.minute, 0, 0, time.UTC)
-	if loc == time.UTC {
-		return asUTC, true
-	}
-	u := asUTC.Unix()
-	var best time.Time
-	found := false
-	for _, probe := range [...]int64{u - 86400, u, u + 86400} {
-		_, offset := time.Unix(probe, 0).In(loc).Zone()
-		at := time.Unix(u-int64(offset), 0).In(loc)
-		if wallIs(at, c) && (!found || at.Before(best)) {
-			best, found = at, true
+// It checks the zone periods before at's own, latest first. An instant in a
+// period with offset o reads c when it is c read as UTC minus o, so each
+// period is asked whether that instant falls inside it. UTC offsets stay
+// well within a day of zero, so two instants that read the same wall clock
+// are less than two days apart, and periods that ended two days or more
+// before at need no look.
+func repeated(at time.Time, c civil) bool {
+	u := c.unix()
+	start, _ := at.ZoneBounds()
+	for !start.IsZero() && at.Sub(start) < 48*time.Hour {
+		last := start.Add(-time.Nanosecond) // the previous period's last instant
+		prevStart, _ := last.ZoneBounds()
+		_, offset := last.Zone()
+		if x := u - int64(offset); x < start.Unix() && (prevStart.IsZero() || x >= prevStart.Unix()) {
+			return true
 		}
+		start = prevStart
 	}
-	return best, found
-}
-
-// wallIs reports whether t's wall clock reads exactly c.
-func wallIs(t time.Time, c civil) bool {
-	y, mo, d := t.Date()
-	h, mi, sec := t.Clock()
-	return y == c.year && int(mo) == c.month && d == c.day && h == c.hour && mi == c.minute && sec == 0
+	return false
 }

@@ -146,3 +146,20 @@ func TestNextConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestCivilNextMinute(t *testing.T) {
+	tests := []struct{ c, want civil }{
+		{civil{2026, 1, 1, 10, 7}, civil{2026, 1, 1, 10, 8}},
+		{civil{2026, 1, 1, 10, 59}, civil{2026, 1, 1, 11, 0}},
+		{civil{2026, 1, 31, 23, 59}, civil{2026, 2, 1, 0, 0}},
+		{civil{2026, 2, 28, 23, 59}, civil{2026, 3, 1, 0, 0}},
+		{civil{2028, 2, 28, 23, 59}, civil{2028, 2, 29, 0, 0}},
+		{civil{2026, 4, 30, 23, 59}, civil{2026, 5, 1, 0, 0}},
+		{civil{2026, 12, 31, 23, 59}, civil{2027, 1, 1, 0, 0}},
+	}
+	for _, tc := range tests {
+		if got := tc.c.nextMinute(); got != tc.want {
+			t.Errorf("%+v.nextMinute() = %+v, want %+v", tc.c, got, tc.want)
+		}
+	}
+}

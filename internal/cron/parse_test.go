@@ -100,12 +100,49 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q): %v", tc.spec, err)
 			continue
 		}
-		want := Schedule{tc.spec, tc.minute, tc.hour, tc.dom, tc.month, tc.dow, tc.dayAnd}
+		want := Schedule{spec: tc.spec, minute: tc.minute, hour: tc.hour, dom: tc.dom,
+			month: tc.month, dow: tc.dow, dayAnd: tc.dayAnd,
+			hourAny: s.hourAny} // TestParseHourAny checks hourAny
 		if *s != want {
 			t.Errorf("Parse(%q) =\n  %+v, want\n  %+v", tc.spec, *s, want)
 		}
 		if s.String() != tc.spec {
 			t.Errorf("Parse(%q).String() = %q", tc.spec, s.String())
+		}
+	}
+}
+
+// TestParseHourAny checks which hour fields count as unrestricted for the
+// fall-back rule: like dayAnd, it looks only at whether the text starts
+// with '*'.
+func TestParseHourAny(t *testing.T) {
+	tests := []struct {
+		spec string
+		want bool
+	}{
+		{"* * * * *", true},
+		{"*/15 * * * *", true},
+		{"0 */2 * * *", true},
+		{"0 */1 * * *", true},
+		{"0 */2,1 * * *", true},
+		{"0 \t*/3 * * *", true},
+		{"@hourly", true},
+		{"0 0-23 * * *", false}, // every hour, but written as a range
+		{"30 1 * * *", false},
+		{"0 1/2 * * *", false},
+		{"0 1,*/2 * * *", false},
+		{"* 0 * * *", false},
+		{"@daily", false},
+		{"@weekly", false},
+	}
+	for _, tc := range tests {
+		s, err := Parse(tc.spec)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.spec, err)
+			continue
+		}
+		if s.hourAny != tc.want {
+			t.Errorf("Parse(%q).hourAny = %v, want %v", tc.spec, s.hourAny, tc.want)
 		}
 	}
 }

@@ -50,12 +50,16 @@ func refNextUTC(s *Schedule, t time.Time) time.Time {
 	return time.Time{}
 }
 
-// refNextIn is Next for any zone by trying each real minute in
-// (t, t+window]: the first whose wall clock matches and which is the first
-// instant to show that wall clock. ok is false when there is none.
+// refNextIn is Next for any zone whose offsets are whole minutes, by
+// stepping through real time a minute at a time over (t, t+window]: the
+// first instant whose wall clock matches, and, when the hour field is
+// restricted, which is the first instant to show that wall clock. A spec
+// whose hour field starts with '*' fires at every instant whose wall clock
+// matches, so in both passes of a repeated hour. ok is false when there is
+// none.
 func refNextIn(s *Schedule, t time.Time, window time.Duration) (next time.Time, ok bool) {
-	for at := t.Add(time.Minute); !at.After(t.Add(window)); at = at.Add(time.Minute) {
-		if s.matches(at) && firstOccurrence(at) {
+	for at := t.Truncate(time.Minute).Add(time.Minute); !at.After(t.Add(window)); at = at.Add(time.Minute) {
+		if at.Second() == 0 && s.matches(at) && (s.hourAny || firstOccurrence(at)) {
 			return at, true
 		}
 	}
@@ -88,7 +92,8 @@ func genSpec(r *rand.Rand) (string, Schedule) {
 	return strings.Join(texts[:], " "), Schedule{
 		spec:   strings.Join(texts[:], " "),
 		minute: sets[fMinute], hour: sets[fHour], dom: sets[fDom], month: sets[fMonth], dow: sets[fDow],
-		dayAnd: texts[fDom][0] == '*' || texts[fDow][0] == '*',
+		dayAnd:  texts[fDom][0] == '*' || texts[fDow][0] == '*',
+		hourAny: texts[fHour][0] == '*',
 	}
 }
 
@@ -207,41 +212,91 @@ func TestNextMatchesReference(t *testing.T) {
 }
 
 // TestNextMatchesReferenceDST compares Next with the minute-by-minute
-// reference on days around New York's 2026 clock changes.
+// reference around the 2026 clock changes of three zones: New York (an hour
+// at 02:00), Havana (an hour at midnight) and Lord Howe Island (half an
+// hour). Specs are aimed at the small hours, with a restricted hour field
+// for some and an unrestricted one for others, and each result is chained
+// once more from the firing it found.
 func TestNextMatchesReferenceDST(t *testing.T) {
-	loc := zone(t, "America/New_York")
-	n := 400
-	if testing.Short() {
-		n = 50
+	changes := []struct {
+		zone string
+		at   []time.Time // UTC instants at which the offset changes
+	}{
+		{"America/New_York", []time.Time{
+			time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC),  // 02:00 EST → 03:00 EDT
+			time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), // 02:00 EDT → 01:00 EST
+		}},
+		{"America/Havana", []time.Time{
+			time.Date(2026, 3, 8, 5, 0, 0, 0, time.UTC),  // 00:00 CST → 01:00 CDT
+			time.Date(2026, 11, 1, 5, 0, 0, 0, time.UTC), // 01:00 CDT → 00:00 CST
+		}},
+		{"Australia/Lord_Howe", []time.Time{
+			time.Date(2026, 4, 4, 15, 0, 0, 0, time.UTC),   // 02:00 +11 → 01:30 +10:30
+			time.Date(2026, 10, 3, 15, 30, 0, 0, time.UTC), // 02:00 +10:30 → 02:30 +11
+		}},
 	}
-	changes := []time.Time{
-		time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC),
-		time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC),
+	n := 600
+	if testing.Short() {
+		n = 60
 	}
 	const window = 3 * 24 * time.Hour
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range n {
-		spec, want := genSpec(r)
-		if i%2 == 0 {
-			// Aim half the specs at the small hours, where the clocks change.
-			h := r.IntN(4)
-			spec, want.hour = replaceField(spec, fHour, fmt.Sprint(h)), 1<<h
-			want.spec = spec
+		z := changes[i%len(changes)]
+		loc := zone(t, z.zone)
+		change := z.at[r.IntN(len(z.at))]
+		_, before := change.Add(-time.Second).In(loc).Zone()
+		if _, after := change.In(loc).Zone(); before == after {
+			t.Fatalf("%s: no change of offset at %s", z.zone, change)
 		}
+
+		spec, want := genSpec(r)
+		switch i / len(changes) % 3 {
+		case 0: // a restricted hour in the small hours
+			h := r.IntN(4)
+			spec, want.hour, want.hourAny = replaceField(spec, fHour, fmt.Sprint(h)), 1<<h, false
+		case 1: // an unrestricted hour
+			texts := []string{"*", "*/2", "*/3", "*/2,1", "*/5,3"}
+			sets := []uint64{setRange(0, 23, 1), setRange(0, 23, 2), setRange(0, 23, 3),
+				setRange(0, 23, 2) | 1<<1, setRange(0, 23, 5) | 1<<3}
+			k := r.IntN(len(texts))
+			spec, want.hour, want.hourAny = replaceField(spec, fHour, texts[k]), sets[k], true
+		}
+		if r.IntN(2) == 0 { // every day, so that the day of the change counts
+			for _, f := range []int{fDom, fMonth, fDow} {
+				spec = replaceField(spec, f, "*")
+			}
+			want.dom, want.month, want.dow, want.dayAnd = setRange(1, 31, 1), setRange(1, 12, 1), setRange(0, 6, 1), true
+		}
+		want.spec = spec
 		s := parseGenerated(t, spec, want)
 		if s == nil {
 			continue
 		}
-		change := changes[r.IntN(len(changes))]
-		from := change.Add(time.Duration(r.IntN(48*60)-36*60) * time.Minute).In(loc)
-		got := s.Next(from)
-		ref, ok := refNextIn(s, from, window)
-		switch {
-		case ok && !got.Equal(ref):
-			t.Fatalf("Parse(%q).Next(%s) = %s, reference %s", spec, from, got, ref)
-		case !ok && !got.IsZero() && !got.After(from.Add(window)):
-			t.Fatalf("Parse(%q).Next(%s) = %s, reference finds nothing before %s",
-				spec, from, got, from.Add(window))
+		// Start within two hours of the change half the time, else from a
+		// day and a half before it to half a day after.
+		from := change.Add(time.Duration(r.IntN(4*60)-2*60) * time.Minute)
+		if r.IntN(2) == 0 {
+			from = change.Add(time.Duration(r.IntN(48*60)-36*60) * time.Minute)
+		}
+		if r.IntN(4) == 0 {
+			from = from.Add(time.Duration(r.IntN(60)) * time.Second)
+		}
+		from = from.In(loc)
+		for range 2 {
+			got := s.Next(from)
+			ref, ok := refNextIn(s, from, window)
+			if !ok {
+				if !got.IsZero() && !got.After(from.Add(window)) {
+					t.Fatalf("%s: Parse(%q).Next(%s) = %s, reference finds nothing before %s",
+						z.zone, spec, from, got, from.Add(window))
+				}
+				break
+			}
+			if !got.Equal(ref) || got.Location() != loc {
+				t.Fatalf("%s: Parse(%q).Next(%s) = %s, reference %s", z.zone, spec, from, got, ref)
+			}
+			from = got // chain once more from the exact firing time
 		}
 	}
 }

@@ -17,6 +17,10 @@ type Schedule struct {
 	// dayAnd is true when a day must match both day-of-month and
 	// day-of-week, false when either suffices (both fields restricted).
 	dayAnd bool
+	// hourAny is true when the hour field starts with '*': the schedule
+	// then fires in both passes of a wall time that clocks falling back
+	// repeat, and otherwise only in the first.
+	hourAny bool
 }
 
 // macro returns the spec a macro such as "@daily" stands for.
@@ -71,13 +75,14 @@ func parse(spec string) (*Schedule, *ParseError) {
 		sets[i] = set
 	}
 	s := &Schedule{
-		spec:   spec,
-		minute: sets[fMinute],
-		hour:   sets[fHour],
-		dom:    sets[fDom],
-		month:  sets[fMonth],
-		dow:    sets[fDow],
-		dayAnd: strings.HasPrefix(parts[fDom], "*") || strings.HasPrefix(parts[fDow], "*"),
+		spec:    spec,
+		minute:  sets[fMinute],
+		hour:    sets[fHour],
+		dom:     sets[fDom],
+		month:   sets[fMonth],
+		dow:     sets[fDow],
+		dayAnd:  strings.HasPrefix(parts[fDom], "*") || strings.HasPrefix(parts[fDow], "*"),
+		hourAny: strings.HasPrefix(parts[fHour], "*"),
 	}
 	if !s.canFire() {
 		return nil, &ParseError{

@@ -330,3 +330,33 @@ func TestRescanCatchesUpWithLostEvents(t *testing.T) {
 		t.Fatalf("after the rescan: %v", got)
 	}
 }
+
+// A watched folder that is deleted (its scripts stop) and created again
+// (its scripts start) is watched again.
+func TestFolderDeletedAndRecreated(t *testing.T) {
+	h := start(t, "30ms", "", map[string]string{"scripts/a.lua": "local s = agentd.service('a')\nfunction s:init() print('a up') end\nfunction s:destroy() print('a down') end\n"})
+	h.expect("a up")
+	if err := os.RemoveAll(h.path("scripts")); err != nil {
+		t.Fatal(err)
+	}
+	h.expect("a down")
+	h.write("scripts/b.lua", "local s = agentd.service('b')\nfunction s:init() print('b up') end\n")
+	h.expect("b up")
+	h.write("scripts/b.lua", "local s = agentd.service('b')\nfunction s:init() print('b up again') end\n")
+	h.expect("b up again")
+}
+
+// A script saved together with a module it requires reloads once.
+func TestScriptAndModuleSavedTogetherReloadOnce(t *testing.T) {
+	h := start(t, "30ms", "", map[string]string{
+		"scripts/lib/m.lua": "return {v = 1}\n",
+		"scripts/a.lua":     "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s1') end\n",
+	})
+	h.expect("a v1 s1")
+	h.write("scripts/lib/m.lua", "return {v = 2}\n")
+	h.write("scripts/a.lua", "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s2') end\n")
+	h.expect("a v2 s2")
+	// a later, different save shows that nothing else was queued
+	h.write("scripts/a.lua", "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s3') end\n")
+	h.expect("a v2 s3")
+}

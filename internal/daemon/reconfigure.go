@@ -36,6 +36,12 @@ func (d *Daemon) Reconfigure(next *config.Config) error {
 	if next.Agentd.HotReload && d.watcher == nil {
 		if err := d.startWatching(); err != nil {
 			d.log.Error("hot reload is off: cannot watch files", "error", err)
+		} else {
+			// changes made while no watcher ran (or still settling in the
+			// old one) were not seen
+			d.ops.Lock()
+			d.rescan()
+			d.ops.Unlock()
 		}
 	}
 	return nil
@@ -116,7 +122,7 @@ func (d *Daemon) reconfigure(next *config.Config) {
 	// scripts reload to see a changed sandbox or configuration table
 	for p, s := range d.scripts {
 		if s.sc != nil && (sandbox || slices.Contains(tables, s.sc.Name())) {
-			d.reload(p, s, s.hash, "configuration changed")
+			d.reload(p, s, "configuration changed")
 		}
 	}
 	d.watchFolders()

@@ -61,16 +61,20 @@ func (d *Daemon) watchLoop(w *watch.Watcher, done chan struct{}) {
 		} else {
 			d.changed(ev.Path)
 		}
-		d.watchFolders()
+		if d.watchFolders() {
+			d.rescan() // files may have appeared before the watch began
+		}
 		d.ops.Unlock()
 	}
 }
 
 // watchFolders makes sure every folder that holds a configured script or
-// a required module is watched.
-func (d *Daemon) watchFolders() {
+// a required module is watched; for a folder that does not exist (yet), its
+// nearest existing parent is watched, so that its creation is seen. It
+// reports whether it began to watch a folder.
+func (d *Daemon) watchFolders() bool {
 	if d.watcher == nil {
-		return
+		return false
 	}
 	var dirs []string
 	for _, s := range d.cfg.Agentd.Scripts {
@@ -94,11 +98,35 @@ func (d *Daemon) watchFolders() {
 			dirs = append(dirs, filepath.Dir(m))
 		}
 	}
+	for i, dir := range dirs {
+		dirs[i] = existingAncestor(dir)
+	}
 	slices.Sort(dirs)
+	added := false
 	for _, dir := range slices.Compact(dirs) {
-		if err := d.watcher.Watch(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-			d.log.Warn("cannot watch folder", "folder", dir, "error", err)
+		if d.watcher.Watching(dir) {
+			continue
 		}
+		if err := d.watcher.Watch(dir); err != nil {
+			d.log.Warn("cannot watch folder", "folder", dir, "error", err)
+			continue
+		}
+		added = true
+	}
+	return added
+}
+
+// existingAncestor returns dir, or its nearest parent that exists.
+func existingAncestor(dir string) string {
+	for {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return dir
+		}
+		dir = parent
 	}
 }
 
@@ -152,7 +180,7 @@ func (d *Daemon) syncScript(path string, want map[string]bool) {
 		}
 	case exists && want[path]:
 		if hash != s.hash && hash != s.tried {
-			d.reload(path, s, hash, "file changed")
+			d.reload(path, s, "file changed")
 		} else {
 			d.log.Debug("file unchanged: nothing to reload", "script", luabind.DisplayPath(path))
 		}
@@ -167,7 +195,7 @@ func (d *Daemon) syncModule(path string) {
 	hash, _ := fileHash(path)
 	for p, s := range d.scripts {
 		if old, ok := s.mods[path]; ok && s.sc != nil && old != hash {
-			d.reload(p, s, s.hash, "module "+luabind.DisplayPath(path)+" changed")
+			d.reload(p, s, "module "+luabind.DisplayPath(path)+" changed")
 		}
 	}
 }
@@ -193,7 +221,11 @@ func moduleHashes(sc *luabind.Script) map[string][32]byte {
 	return mods
 }
 
-func (d *Daemon) reload(path string, s *script, hash [32]byte, why string) {
+// reload reloads a running script. The content hash is read just before
+// the reload reads the file, so a save of the script that comes with a
+// module's (handled first) does not reload it a second time.
+func (d *Daemon) reload(path string, s *script, why string) {
+	hash, _ := fileHash(path)
 	res, err := s.sc.Reload(d.cfg.Agentd.ReloadDrain)
 	s.tried = hash
 	if err != nil {

@@ -89,6 +89,13 @@ func (w *Watcher) Unwatch(dir string) {
 	}
 }
 
+// Watching reports whether dir is watched.
+func (w *Watcher) Watching(dir string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dirs[filepath.Clean(dir)]
+}
+
 // Dirs returns the watched folders.
 func (w *Watcher) Dirs() []string {
 	w.mu.Lock()
@@ -161,6 +168,15 @@ func (w *Watcher) loop() {
 			if !ok {
 				return
 			}
+			if ev.Has(fsnotify.Remove|fsnotify.Rename) && w.forget(ev.Name) {
+				// a watched folder went away (and its watch with it): whoever
+				// watches must look at everything again, and watch it anew
+				// if it comes back
+				if !w.send(Event{Rescan: true}) {
+					return
+				}
+				continue
+			}
 			if Ignored(filepath.Base(ev.Name)) {
 				continue
 			}
@@ -192,6 +208,18 @@ func (w *Watcher) loop() {
 			arm()
 		}
 	}
+}
+
+// forget drops dir from the watched folders, if it is one.
+func (w *Watcher) forget(dir string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.dirs[dir] {
+		return false
+	}
+	delete(w.dirs, dir)
+	_ = w.fsw.Remove(dir)
+	return true
 }
 
 func (w *Watcher) send(ev Event) bool {
