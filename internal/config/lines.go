@@ -99,13 +99,13 @@ func (s *lineScanner) header() keyPath {
 	return p
 }
 
-// keyValue reads "a.b = value" inside table.
-func (s *lineScanner) keyValue(table keyPath) {
+// keyValue reads "a.b = value" inside table; it reports whether it found one.
+func (s *lineScanner) keyValue(table keyPath) bool {
 	line := s.line
 	names := s.key()
 	s.skipBlank()
 	if len(names) == 0 || s.peek() != '=' {
-		return
+		return false
 	}
 	s.pos++
 	p := table
@@ -115,6 +115,7 @@ func (s *lineScanner) keyValue(table keyPath) {
 	}
 	s.skipBlank()
 	s.value(p)
+	return true
 }
 
 // key reads a dotted key and returns its unquoted parts.
@@ -214,20 +215,9 @@ func (s *lineScanner) inlineTable(p keyPath) {
 			s.pos++
 			return
 		}
-		line := s.line
-		names := s.key()
-		s.skipBlank()
-		if len(names) == 0 || s.peek() != '=' {
+		if !s.keyValue(p) {
 			return
 		}
-		s.pos++
-		q := p
-		for _, name := range names {
-			q = s.child(q, name)
-			s.mark(q, line)
-		}
-		s.skipBlank()
-		s.value(q)
 		s.skipSpace()
 		switch s.peek() {
 		case ',':
