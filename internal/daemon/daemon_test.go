@@ -360,3 +360,36 @@ func TestScriptAndModuleSavedTogetherReloadOnce(t *testing.T) {
 	h.write("scripts/a.lua", "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s3') end\n")
 	h.expect("a v2 s3")
 }
+
+// log.file sends the log to a file instead of standard error.
+func TestLogFile(t *testing.T) {
+	h := start(t, "30ms", "", map[string]string{"scripts/a.lua": "agentd.log.notice('to the file', {n = 7})\n"})
+	_ = h
+	dir := t.TempDir()
+	cfg := "[agentd]\nscripts = [\"" + h.path("scripts/a.lua") + "\"]\n[log]\nfile = \"agentd.log\"\nformat = \"json\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(filepath.Join(dir, "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	d, err := New(c, Options{Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "agentd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"level":"notice","msg":"to the file"`) || !strings.Contains(string(data), `"n":7`) || stderr.Len() != 0 {
+		t.Errorf("log file:\n%s\nstderr:\n%s", data, stderr.String())
+	}
+}
