@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -304,7 +305,12 @@ func TestPanicsInJobsLoseNothing(t *testing.T) {
 			s.ExportMethod("m", func(r *Request) { rec.add("request"); r.Reply(nil) })
 		})
 		other := service(t, rt, ServiceConfig{Name: "other"}, nil)
+		var reported []string
 		s.Agent().Post(func() {
+			s.Agent().OnPanic(func(v any, stack []byte) bool {
+				reported = append(reported, fmt.Sprint(v))
+				return len(stack) > 0
+			})
 			_, _ = s.ScheduleAction(PriorityJob, "", func(string) { panic("priority job") })
 			_, _ = s.ScheduleAction(IdleJob, "", func(string) { panic("idle job") })
 			_, _ = s.ScheduleCron("* * * * *", "cron", func(string) { rec.add("cron"); panic("cron") })
@@ -319,6 +325,11 @@ func TestPanicsInJobsLoseNothing(t *testing.T) {
 		if st := rt.Stats(); st.CallbackErrors != 4 {
 			t.Errorf("%d callback errors counted, want 4", st.CallbackErrors)
 		}
+		s.Agent().Do(func() {
+			if got := strings.Join(reported, ","); got != "priority job,idle job,cron,cron" {
+				t.Errorf("OnPanic saw %q", got)
+			}
+		})
 		shutdown(t, rt)
 	})
 }
