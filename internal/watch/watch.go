@@ -78,17 +78,6 @@ func (w *Watcher) Watch(dir string) error {
 	return nil
 }
 
-// Unwatch removes a folder.
-func (w *Watcher) Unwatch(dir string) {
-	dir = filepath.Clean(dir)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.dirs[dir] {
-		_ = w.fsw.Remove(dir)
-		delete(w.dirs, dir)
-	}
-}
-
 // Watching reports whether dir is watched.
 func (w *Watcher) Watching(dir string) bool {
 	w.mu.Lock()
