@@ -29,8 +29,13 @@ func serviceMethods() map[string]lua.LGFunction {
 		},
 		"destroyService": func(L *lua.LState) int {
 			sv := self(L)
+			if sv.st.snapshotting {
+				L.RaiseError("destroyService: a service cannot be destroyed in snapshot (the reload would be refused and the service lost)")
+			}
 			sv.rs.Destroy()
-			sv.st.forgetParked(sv)
+			if sv.rs.Destroyed() {
+				sv.st.forgetParked(sv)
+			}
 			return 0
 		},
 

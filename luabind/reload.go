@@ -89,25 +89,23 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 	// the old version's snapshots, then the new version's inits
 	restored := map[*svc]lua.LValue{}
 	for _, p := range pairs {
-		v, err := old.runSync(p.old, "snapshot")
+		v, err := old.snapshot(p.old)
 		if err != nil {
-			st.discard()
-			return nil, err
-		}
-		if v == nil {
+			if !replaceIfSnapshotFails(p.new) {
+				st.discard()
+				var se *ScriptError
+				if errors.As(err, &se) {
+					se.Msg += " (the previous version keeps running; to replace it without its state, set " +
+						p.new.rs.Binding().Name() + ".replaceIfSnapshotFails = true in the new version)"
+				}
+				return nil, err
+			}
+			sc.h.log.Warn("snapshot failed: the new version starts without the state",
+				"script", sc.display, "service", p.new.rs.Binding().Name(), "error", err)
 			continue
 		}
-		data, err := FromLua(v, "snapshot")
-		if err != nil {
-			st.discard()
-			return nil, &ScriptError{File: sc.display, Msg: "snapshot of " + p.old.rs.Binding().Name() + " cannot be handed over: " + err.Error()}
-		}
-		restored[p.new] = ToLua(st.L, data)
-	}
-	for _, p := range pairs {
-		if !p.old.rs.Registered() {
-			st.discard()
-			return nil, &ScriptError{File: sc.display, Msg: "snapshot of " + p.old.rs.Binding().Name() + " destroyed its service: nothing left to hand over"}
+		if v != nil {
+			restored[p.new] = ToLua(st.L, v)
 		}
 	}
 	for _, n := range declared {
@@ -121,14 +119,10 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 		}
 	}
 
-	// commit: everything declared, plus services the inits created,
-	// except those the new version destroyed before the commit
-	var next []*svc
-	for _, n := range append(declared, st.pending...) {
-		if !n.rs.Destroyed() {
-			next = append(next, n)
-		}
-	}
+	// commit: everything declared, plus services the inits created; a
+	// service the new version destroyed meanwhile is destroyed by the
+	// commit, in the same sequence as at a first load
+	next := append(declared, st.pending...)
 	st.pending = nil
 	nextRS := make([]*runtime.Service, 0, len(next))
 	for _, n := range next {
@@ -137,12 +131,12 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 	res := &ReloadResult{}
 	paired := map[*svc]bool{}
 	for _, p := range pairs {
-		if p.new.rs.Destroyed() {
-			matched[p.old] = false // its successor is gone: withdraw it
-			continue
-		}
 		paired[p.new] = true
-		res.Kept = append(res.Kept, p.new.rs.Binding().Name())
+		if p.new.rs.DestroyPending() {
+			res.Removed = append(res.Removed, p.new.rs.Binding().Name())
+		} else {
+			res.Kept = append(res.Kept, p.new.rs.Binding().Name())
+		}
 	}
 	var removeRS []*runtime.Service
 	for _, o := range old.svcs {
@@ -152,7 +146,7 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 		}
 	}
 	for _, n := range next {
-		if !paired[n] {
+		if !paired[n] && !n.rs.DestroyPending() {
 			res.Added = append(res.Added, n.rs.Binding().Name())
 		}
 	}
@@ -164,6 +158,29 @@ func (sc *Script) swap(proto *lua.FunctionProto, drain time.Duration) (*ReloadRe
 	sc.st = st
 	old.retire(drain)
 	return res, nil
+}
+
+// snapshot runs the snapshot hook of an old service and returns what it
+// hands over as plain data (nil for nothing). A snapshot may not destroy
+// its service, nor wait for an answer.
+func (st *state) snapshot(sv *svc) (any, error) {
+	st.snapshotting = true
+	v, err := st.runSync(sv, "snapshot")
+	st.snapshotting = false
+	if err != nil || v == nil {
+		return nil, err
+	}
+	data, err := FromLua(v, "snapshot")
+	if err != nil {
+		return nil, &ScriptError{File: st.sc.display, Msg: "snapshot of " + sv.rs.Binding().Name() + " cannot be handed over: " + err.Error()}
+	}
+	return data, nil
+}
+
+// replaceIfSnapshotFails reports whether a new version's service asked to
+// replace its predecessor even when the predecessor's snapshot fails.
+func replaceIfSnapshotFails(sv *svc) bool {
+	return lua.LVAsBool(sv.tbl.RawGetString("replaceIfSnapshotFails"))
 }
 
 // errParked says that a hook run by runSync waits for an answer: it goes

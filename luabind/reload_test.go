@@ -328,7 +328,8 @@ func TestReloadEdgeCases(t *testing.T) {
 			log := registryLog(t, e.rt)
 			synctest.Wait()
 			log.take()
-			e.write("x.lua", "local s = agentd.service('x')\nfunction s:init() self:destroyService() end\n")
+			e.write("x.lua", "local s = agentd.service('x')\nfunction s:init() self:destroyService() end\n"+
+				"function s:destroy() print('destroy of the new version') end\n")
 			res, err := sc.Reload(time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -340,6 +341,10 @@ func TestReloadEdgeCases(t *testing.T) {
 			if got := strings.Join(log.take(), ";"); got != "x/ WITHDRAWN" {
 				t.Errorf("registry saw %q", got)
 			}
+			// the same sequence as at a first load: the destroy hook runs
+			if got := e.takeOutput(); got != "destroy of the new version\n" {
+				t.Errorf("output %q", got)
+			}
 			e.close()
 		})
 	})
@@ -348,12 +353,13 @@ func TestReloadEdgeCases(t *testing.T) {
 			e := newReloadEnv(t)
 			sc := e.load("g.lua", "local s = agentd.service{name = 'g', groups = {'grp'}}\nfunction s:snapshot() self:destroyService() end\n")
 			e.write("g.lua", "agentd.service{name = 'g', groups = {'grp'}}\n")
-			if _, err := sc.Reload(time.Second); err == nil || !strings.Contains(err.Error(), "destroyed its service") {
+			if _, err := sc.Reload(time.Second); err == nil || !strings.Contains(err.Error(), "cannot be destroyed in snapshot") {
 				t.Fatalf("error %v", err)
 			}
 			synctest.Wait()
-			if n := len(e.rt.LookupServiceGroup("grp")); n != 0 {
-				t.Errorf("group lists %d withdrawn members", n)
+			// the reload is refused and the old version runs on untouched
+			if n := len(e.rt.LookupServiceGroup("grp")); n != 1 {
+				t.Errorf("group lists %d members, want the running g", n)
 			}
 			e.close()
 		})
@@ -478,5 +484,68 @@ end
 			})
 			e.close()
 		})
+	})
+}
+
+// A running version whose snapshot fails would block every later reload;
+// the new version can ask to replace it anyway, keeping identity and
+// subscribers but not the state.
+func TestReloadPastAFailingSnapshot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newReloadEnv(t)
+		sc := e.load("c.lua", "local s = agentd.service('c')\n"+
+			"function s:init(r) self.n = 1; self:publishReport('c.n', 1, -1) end\n"+
+			"function s:snapshot() error('broken snapshot') end\n")
+		e.load("w.lua", "local w = agentd.service('w')\n"+
+			"function w:init() self:monitorReports(self.got, 'c', '*') end\n"+
+			"function w:got(p, subj, v) print('got', subj, v) end\n")
+		synctest.Wait()
+		expectOutput(t, e.takeOutput(), "got\tc.n\t1\n")
+		id := e.rt.LookupServiceName("c")[0].Identity()
+
+		e.write("c.lua", "local s = agentd.service('c')\n"+
+			"function s:init(r) print('init', r); self:publishReport('c.n', 2) end\n")
+		_, err := sc.Reload(time.Second)
+		if err == nil || !strings.Contains(err.Error(), "broken snapshot") || !strings.Contains(err.Error(), "c.replaceIfSnapshotFails = true") {
+			t.Fatalf("reload error %v, want the snapshot's error and the way out", err)
+		}
+
+		e.write("c.lua", "local s = agentd.service('c')\ns.replaceIfSnapshotFails = true\n"+
+			"function s:init(r) print('init', r); self:publishReport('c.n', 2) end\n")
+		res, err := sc.Reload(time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if strings.Join(res.Kept, ",") != "c" || e.rt.LookupServiceName("c")[0].Identity() != id {
+			t.Errorf("identity not kept: %+v", res)
+		}
+		expectOutput(t, e.takeOutput(), "init\tnil\ngot\tc.n\t2\n")
+		if !strings.Contains(e.logs.String(), "snapshot failed: the new version starts without the state") {
+			t.Errorf("the log does not say why the state is gone:\n%s", e.logs.String())
+		}
+		e.close()
+	})
+}
+
+// Creating and destroying services leaves nothing behind: a long churn
+// keeps the state's and the agent's service lists small.
+func TestServiceChurnLeavesNothingBehind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newReloadEnv(t)
+		sc := e.load("churn.lua", "local s = agentd.service('churn')\n"+
+			"function s:init() self:startTimer(self.tick, 0.01) end\n"+
+			"function s:tick()\n"+
+			"  for i = 1, 10 do local x = agentd.service('x'); x:destroyService() end\n"+
+			"  self:startTimer(self.tick, 0.01)\n"+
+			"end\n")
+		time.Sleep(10 * time.Second) // fake time: 10,000 services created and destroyed
+		synctest.Wait()
+		var svcs, services int
+		_ = sc.Agent().Do(func() { svcs, services = len(sc.st.svcs), len(sc.Agent().Services()) })
+		if svcs > 200 || services != 1 {
+			t.Errorf("after the churn the state tracks %d services, the agent %d", svcs, services)
+		}
+		e.close()
 	})
 }

@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/agentd/agentd/runtime"
@@ -61,6 +62,11 @@ func (st *state) newSvc(cfg runtime.ServiceConfig) (*svc, error) {
 			st.runMethod(sv, fn, r, lua.LString(r.Method))
 		},
 	})
+	if len(st.svcs) >= 2*st.svcsLive+64 {
+		// forget destroyed services, so that churn costs nothing lasting
+		st.svcs = slices.DeleteFunc(st.svcs, func(x *svc) bool { return x.rs.Destroyed() })
+		st.svcsLive = len(st.svcs)
+	}
 	st.svcs = append(st.svcs, sv)
 	return sv, nil
 }

@@ -23,10 +23,13 @@ type state struct {
 	log   *slog.Logger
 	lim   *limiter
 
-	svcs      []*svc // every service the state created, in order
+	svcs      []*svc // the services the state created, in order (destroyed ones are pruned now and then)
+	svcsLive  int    // len(svcs) after the last pruning
 	pending   []*svc // created inside a callback: registered when it returns
 	loading   bool   // the main chunk is running
 	reloading bool   // a new version not yet committed: its services are held
+	// snapshotting: a snapshot hook runs (it may not destroy its service)
+	snapshotting bool
 
 	retired    bool        // replaced by a new version; finishing its work
 	drainTimer *time.Timer // ends the drain of a retired state

@@ -70,7 +70,7 @@ func (s *Service) add(act *action) {
 
 func (act *action) current() bool {
 	s := act.svc
-	return !s.destroyed && (*s.table(act.kind))[act.name] == act
+	return !s.Destroyed() && (*s.table(act.kind))[act.name] == act
 }
 
 // fire runs the action if it is still current, and reports whether it ran.
@@ -130,7 +130,7 @@ func (s *Service) StartTimer(delay time.Duration, name string, fn func(name stri
 	if name == "" {
 		name = s.rt.nextName("timer")
 	}
-	if s.destroyed {
+	if s.Destroyed() {
 		return name
 	}
 	act := &action{svc: s, kind: actTimer, name: name, fn: fn, index: -1}
@@ -154,7 +154,7 @@ func (s *Service) SetAlarm(at time.Time, name string, fn func(name string)) stri
 	if name == "" {
 		name = s.rt.nextName("alarm")
 	}
-	if s.destroyed {
+	if s.Destroyed() {
 		return name
 	}
 	act := &action{svc: s, kind: actAlarm, name: name, fn: fn, index: -1}
@@ -181,7 +181,7 @@ func (s *Service) ScheduleAction(kind JobKind, name string, fn func(name string)
 	if name == "" {
 		name = s.rt.nextName("action")
 	}
-	if s.destroyed {
+	if s.Destroyed() {
 		return name, nil
 	}
 	act := &action{svc: s, kind: actJob, name: name, fn: fn, index: -1}
@@ -212,7 +212,7 @@ func (s *Service) ScheduleCron(spec string, name string, fn func(name string)) (
 	if name == "" {
 		name = s.rt.nextName("action")
 	}
-	if s.destroyed {
+	if s.Destroyed() {
 		return name, nil
 	}
 	act := &action{svc: s, kind: actCron, name: name, fn: fn, sched: sched, index: -1}

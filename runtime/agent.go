@@ -7,6 +7,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,7 +37,11 @@ type Agent struct {
 	idle     []*action // FIFO of idle jobs
 	idleLive int       // idle jobs left after the last compaction
 	stopping bool
-	onExit   []func()
+	// congested lists the mailboxes this agent's registry changes pushed
+	// over their bound of announcements (see backpressure).
+	congested []*Agent
+	waiting   atomic.Bool // in backpressure
+	onExit    []func()
 	onPanic  func(v any, stack []byte) bool
 
 	// timers, alarms and cron actions of the agent's services, by due
@@ -46,6 +51,8 @@ type Agent struct {
 	wakeTimer  *time.Timer
 	wakeMu     sync.Mutex
 	wakePosted bool
+
+	stopAsked atomic.Bool // Stop was called: queued announcements are skipped
 
 	done chan struct{}
 }
@@ -120,6 +127,7 @@ func (a *Agent) Do(fn func()) error {
 // run, services are withdrawn), OnExit functions run, and Done is closed.
 // It may be called from any goroutine, and more than once.
 func (a *Agent) Stop() {
+	a.stopAsked.Store(true)
 	a.mb.push(entry{kind: entryStop}, false)
 }
 
@@ -136,7 +144,7 @@ func (a *Agent) OnPanic(fn func(v any, stack []byte) bool) { a.onPanic = fn }
 func (a *Agent) Services() []*Service {
 	out := make([]*Service, 0, len(a.services))
 	for _, s := range a.services {
-		if !s.destroyed {
+		if !s.Destroyed() {
 			out = append(out, s)
 		}
 	}
@@ -179,18 +187,30 @@ func (a *Agent) runBatch(batch []entry, i int) (next int) {
 		}
 	}()
 	for ; i < len(batch); i++ {
-		for len(a.priority) > 0 && !a.stopping {
-			a.runJob(&a.priority)
-		}
+		a.runPriority()
 		e := &batch[i]
-		if a.stopping {
+		switch {
+		case a.stopping:
 			a.refuse(e)
-		} else {
+		case e.kind == entryNotice && a.stopAsked.Load():
+			// the agent is about to stop: its services are going away,
+			// and a backlog of announcements must not hold up its stop
+		default:
 			a.dispatch(e)
 		}
 		a.mb.done(e)
 	}
 	return i
+}
+
+// runPriority runs the priority jobs that are queued now, before the next
+// mailbox entry. Jobs they schedule wait for the next entry to be
+// processed first, so a priority job that reschedules itself cannot
+// starve the mailbox (or an orderly stop).
+func (a *Agent) runPriority() {
+	for n := len(a.priority); n > 0 && len(a.priority) > 0 && !a.stopping; n-- {
+		a.runJob(&a.priority)
+	}
 }
 
 func (a *Agent) panicked(v any) {
@@ -205,7 +225,7 @@ func (a *Agent) panicked(v any) {
 
 func (a *Agent) dispatch(e *entry) {
 	switch e.kind {
-	case entryFunc:
+	case entryFunc, entryNotice:
 		e.fn()
 	case entryReport:
 		a.deliverReport(e.sub, e.msg)
@@ -287,6 +307,41 @@ func (a *Agent) safely(fn func()) {
 		}
 	}()
 	fn()
+}
+
+// MaxBackpressure bounds how long one registry change (a service
+// registered, destroyed, or joining or leaving a group) waits for a slow
+// subscriber; after it the agent goes on, and the log says so.
+const MaxBackpressure = 10 * time.Second
+
+// backpressure makes the agent wait, after a registry change of its own,
+// until every other agent it pushed over the bound of queued
+// announcements (Options.MailboxSize) has worked them down to half. So a
+// service that churns cannot grow a slow subscriber's backlog without
+// bound, and announcements are still never dropped. The wait ends early
+// when a shutdown begins or the subscriber stops, and is skipped for a
+// subscriber that is itself waiting, so agents that announce to each
+// other cannot wait on each other in a circle.
+func (a *Agent) backpressure() {
+	if len(a.congested) == 0 {
+		return
+	}
+	list := a.congested
+	a.congested = nil
+	a.waiting.Store(true)
+	defer a.waiting.Store(false)
+	timer := time.NewTimer(MaxBackpressure)
+	defer timer.Stop()
+	for _, to := range list {
+		if to.waiting.Load() {
+			continue
+		}
+		if !to.mb.waitDrained(a.rt.shutdown.begun, timer.C) {
+			a.log.Warn("a subscriber is slow to take registry announcements: going on without waiting further",
+				"subscriber", to.name, "queued", to.mb.notices.Load(), "waited", MaxBackpressure)
+			return
+		}
+	}
 }
 
 // agentsSnapshot returns the live agents.

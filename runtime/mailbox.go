@@ -3,13 +3,15 @@ package runtime
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // entryKind says what a mailbox entry carries.
 type entryKind uint8
 
 const (
-	entryFunc     entryKind = iota // a control closure: timers, jobs, registry and subscription notices
+	entryFunc     entryKind = iota // a control closure: timers, jobs, replies to Do
+	entryNotice                    // a registry or subscription announcement (never dropped; see backpressure)
 	entryReport                    // a report for one subscription (droppable)
 	entryRequest                   // a request for one service (refused with a failure when full)
 	entryResponse                  // a reply or failure for a conversation this agent started
@@ -48,7 +50,14 @@ type mailbox struct {
 	limit   int64
 	depth   atomic.Int64 // entries pushed and not yet processed
 	bounded atomic.Int64 // reports and requests pushed and not yet processed
+	notices atomic.Int64 // announcements pushed and not yet processed
 	start   func()
+
+	// Back-pressure on announcements (see Agent.backpressure): waiters
+	// counts agents waiting for the notices to drain; drained, guarded by
+	// mu, is closed when they have.
+	waiters atomic.Int32
+	drained chan struct{}
 }
 
 func newMailbox(limit int, start func()) *mailbox {
@@ -68,6 +77,8 @@ func (m *mailbox) push(e entry, bounded bool) bool {
 	m.depth.Add(1)
 	if bounded {
 		m.bounded.Add(1)
+	} else if e.kind == entryNotice {
+		m.notices.Add(1)
 	}
 	wake := !m.active
 	m.active = true
@@ -127,8 +138,48 @@ func (m *mailbox) recycle(q []entry) {
 // done records that a taken entry has been processed.
 func (m *mailbox) done(e *entry) {
 	m.depth.Add(-1)
-	if e.kind == entryReport || e.kind == entryRequest {
+	switch e.kind {
+	case entryReport, entryRequest:
 		m.bounded.Add(-1)
+	case entryNotice:
+		if n := m.notices.Add(-1); n <= m.limit/2 && m.waiters.Load() > 0 {
+			m.mu.Lock()
+			if m.drained != nil {
+				close(m.drained)
+				m.drained = nil
+			}
+			m.mu.Unlock()
+		}
+	}
+}
+
+// congested reports whether the announcements queued are over the bound.
+func (m *mailbox) congested() bool { return m.notices.Load() > m.limit }
+
+// waitDrained waits until at most half the bound of announcements is
+// queued, the mailbox closes or stop is closed; it reports false when the
+// timer fired first.
+func (m *mailbox) waitDrained(stop <-chan struct{}, timeout <-chan time.Time) bool {
+	m.waiters.Add(1)
+	defer m.waiters.Add(-1)
+	for {
+		m.mu.Lock()
+		if m.closed || m.notices.Load() <= m.limit/2 {
+			m.mu.Unlock()
+			return true
+		}
+		if m.drained == nil {
+			m.drained = make(chan struct{})
+		}
+		ch := m.drained
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-stop:
+			return true
+		case <-timeout:
+			return false
+		}
 	}
 }
 
@@ -136,6 +187,10 @@ func (m *mailbox) done(e *entry) {
 func (m *mailbox) close() []entry {
 	m.mu.Lock()
 	m.closed = true
+	if m.drained != nil {
+		close(m.drained)
+		m.drained = nil
+	}
 	q := m.q
 	m.q = nil
 	m.spare = nil

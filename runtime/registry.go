@@ -53,6 +53,31 @@ type registry struct {
 	byGroup  map[string][]*Binding
 	subs     map[regKey][]*regSub
 	repIndex map[targetKey][]*reportSub
+
+	// actor is the agent whose owner goroutine holds mu for a registry
+	// change, if any: announcements that push another agent's mailbox
+	// over its bound are noted on the actor (see Agent.backpressure).
+	actor *Agent
+}
+
+// lockFor takes the registry lock for a change made by agent a.
+func (r *registry) lockFor(a *Agent) {
+	r.mu.Lock()
+	r.actor = a
+}
+
+// unlock releases the registry lock taken by lockFor.
+func (r *registry) unlock() {
+	r.actor = nil
+	r.mu.Unlock()
+}
+
+// notice queues an announcement for agent to; registry.mu is held.
+func (r *registry) notice(to *Agent, fn func()) {
+	to.mb.push(entry{kind: entryNotice, fn: fn}, false)
+	if a := r.actor; a != nil && a != to && to.mb.congested() && !slices.Contains(a.congested, to) {
+		a.congested = append(a.congested, to)
+	}
 }
 
 func (r *registry) init() {
@@ -66,16 +91,17 @@ func (r *registry) init() {
 // announce queues ev for every subscription under k.
 func (r *registry) announce(k regKey, ev RegistryEvent) {
 	for _, sub := range r.subs[k] {
-		sub.notify(ev)
+		r.notify(sub, ev)
 	}
 }
 
-func (sub *regSub) notify(ev RegistryEvent) {
-	sub.owner.agent.mb.push(entry{kind: entryFunc, fn: func() {
-		if sub.active && !sub.owner.destroyed {
+// notify queues ev for one subscription; registry.mu is held.
+func (r *registry) notify(sub *regSub, ev RegistryEvent) {
+	r.notice(sub.owner.agent, func() {
+		if sub.active && !sub.owner.Destroyed() {
 			sub.fn(ev)
 		}
-	}}, false)
+	})
 }
 
 // announceService queues the service-level event and, for availability,
@@ -107,8 +133,8 @@ func (r *registry) announceGroup(b *Binding, g string, st Status) {
 
 func (r *registry) register(s *Service, groups []string) {
 	b := s.b
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(s.agent)
+	defer r.unlock()
 	r.order++
 	b.order = r.order
 	r.byID[b.identity] = b
@@ -129,8 +155,8 @@ func (r *registry) register(s *Service, groups []string) {
 
 func (r *registry) withdraw(s *Service) {
 	b := s.b
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(s.agent)
+	defer r.unlock()
 	b.markWithdrawn()
 	r.announceService(b, Withdrawn)
 	for _, g := range b.groups {
@@ -149,14 +175,14 @@ func (r *registry) withdraw(s *Service) {
 }
 
 func (r *registry) joinGroup(b *Binding, g string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(b.agent)
+	defer r.unlock()
 	r.join(b, g)
 }
 
 func (r *registry) leaveGroup(b *Binding, g string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(b.agent)
+	defer r.unlock()
 	r.leave(b, g)
 }
 
@@ -204,7 +230,7 @@ func (r *registry) subscribe(s *Service, kind regKind, key string, fn RegistryFu
 		s.regSubs = make(map[regKey]*regSub)
 	}
 	s.regSubs[k] = sub
-	if !s.held {
+	if s.life != lifeHeld {
 		r.addRegSub(sub)
 	}
 }
@@ -218,24 +244,24 @@ func (r *registry) addRegSub(sub *regSub) {
 	switch sub.kind {
 	case regAll:
 		for _, b := range r.sorted(r.allBindings()) {
-			sub.notify(RegistryEvent{Binding: b, Status: Available})
+			r.notify(sub, RegistryEvent{Binding: b, Status: Available})
 			for _, g := range b.groups {
-				sub.notify(RegistryEvent{Binding: b, Group: g, Status: Available})
+				r.notify(sub, RegistryEvent{Binding: b, Group: g, Status: Available})
 			}
 		}
 	case regName:
 		for _, b := range r.byName[key] {
-			sub.notify(RegistryEvent{Binding: b, Status: Available})
+			r.notify(sub, RegistryEvent{Binding: b, Status: Available})
 		}
 	case regGroup:
 		for _, b := range r.byGroup[key] {
-			sub.notify(RegistryEvent{Binding: b, Group: key, Status: Available})
+			r.notify(sub, RegistryEvent{Binding: b, Group: key, Status: Available})
 		}
 	case regAddress:
 		if b := r.byID[key]; b != nil {
-			sub.notify(RegistryEvent{Binding: b, Status: Available})
+			r.notify(sub, RegistryEvent{Binding: b, Status: Available})
 			for _, g := range b.groups {
-				sub.notify(RegistryEvent{Binding: b, Group: g, Status: Available})
+				r.notify(sub, RegistryEvent{Binding: b, Group: g, Status: Available})
 			}
 		}
 	}
@@ -261,8 +287,8 @@ func (r *registry) dropRegSub(sub *regSub) {
 
 // unsubscribeAll drops every registry and report subscription of s.
 func (r *registry) unsubscribeAll(s *Service) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(s.agent)
+	defer r.unlock()
 	for _, sub := range s.regSubs {
 		r.dropRegSub(sub)
 	}
@@ -373,7 +399,7 @@ func (s *Service) UnsubscribeServiceAddress(addr string) {
 }
 
 func (s *Service) subscribeReg(kind regKind, key string, fn RegistryFunc) {
-	if s.destroyed || s.retired {
+	if s.Destroying() || s.life == lifeRetired {
 		return
 	}
 	s.rt.reg.subscribe(s, kind, key, fn)

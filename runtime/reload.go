@@ -33,29 +33,35 @@ var ErrNotHeld = errors.New("runtime: service is not held")
 
 // Hold makes a new, unregistered service held (see Commit).
 func (s *Service) Hold() {
-	if !s.registered && !s.destroyed {
-		s.held = true
+	if s.life == lifeNew {
+		s.setLife(lifeHeld)
 	}
 }
 
+// DestroyPending reports whether the held service s will be destroyed
+// when its version is committed (Destroy was called while it was held).
+func (s *Service) DestroyPending() bool { return s.life == lifeHeld && s.destroyAtCommit }
+
 // Held reports whether the service is held.
-func (s *Service) Held() bool { return s.held }
+func (s *Service) Held() bool { return s.life == lifeHeld }
 
 // Retired reports whether the service has handed its binding to a successor.
-func (s *Service) Retired() bool { return s.retired }
+func (s *Service) Retired() bool { return s.life == lifeRetired }
 
 // Adopt makes the held service s the successor of prev: it takes prev's
 // binding now (so it has prev's identity), and prev's place at Commit.
 // prev must be a registered service of the same agent.
 func (s *Service) Adopt(prev *Service) error {
 	switch {
-	case !s.held:
+	case s.life != lifeHeld:
 		return ErrNotHeld
-	case prev.agent != s.agent || !prev.registered || prev.destroyed || prev.retired:
+	case prev.agent != s.agent || prev.life != lifeLive:
 		return errors.New("runtime: cannot adopt " + prev.String())
 	}
 	s.predecessor = prev
+	s.pubMu.Lock()
 	s.b = prev.b
+	s.pubMu.Unlock()
 	return nil
 }
 
@@ -63,14 +69,15 @@ func (s *Service) Adopt(prev *Service) error {
 // owner goroutine: remove are destroyed, each held service with a
 // predecessor (see Adopt) takes its place, every other held service is
 // registered, and finally what the held services queued is sent, in the
-// order it was queued per service. next lists the held services in
-// declaration order.
+// order it was queued per service. A held service that was destroyed
+// meanwhile is then destroyed in the usual way (its Destroy hook runs and
+// it is withdrawn). next lists the held services in declaration order.
 func (a *Agent) Commit(next []*Service, remove []*Service) error {
 	for _, s := range next {
 		switch {
-		case !s.held || s.destroyed || s.agent != a:
+		case s.life != lifeHeld || s.agent != a:
 			return ErrNotHeld
-		case s.predecessor != nil && (!s.predecessor.registered || s.predecessor.destroyed || s.predecessor.retired):
+		case s.predecessor != nil && s.predecessor.life != lifeLive:
 			return errors.New("runtime: " + s.predecessor.String() + " can no longer be replaced")
 		}
 	}
@@ -80,30 +87,65 @@ func (a *Agent) Commit(next []*Service, remove []*Service) error {
 	for _, s := range next {
 		if s.predecessor != nil {
 			s.rt.reg.handOver(s.predecessor, s)
-			s.predecessor.retire(s)
+			s.predecessor.retire()
 		}
 	}
 	for _, s := range next {
 		if s.predecessor == nil {
-			s.held = false
-			s.Register()
+			s.rt.reg.register(s, s.initGroups)
+			s.initGroups = nil
 			s.rt.reg.attachHeld(s)
 		}
 	}
 	for _, s := range next {
+		s.release()
+	}
+	for _, s := range next {
+		if s.destroyAtCommit {
+			s.destroyAtCommit = false
+			s.Destroy()
+		}
+	}
+	a.backpressure()
+	return nil
+}
+
+// release ends a held service's hold once it is in place: it runs what
+// was queued, in order, and goes live. What other goroutines publish
+// meanwhile is queued behind, so every goroutine's reports keep their order.
+func (s *Service) release() {
+	for {
+		s.pubMu.Lock()
 		ops := s.heldOps
 		s.heldOps = nil
+		if len(ops) == 0 {
+			s.life = lifeLive
+			s.pubMu.Unlock()
+			return
+		}
+		s.pubMu.Unlock()
 		for _, op := range ops {
 			op()
 		}
 	}
-	return nil
+}
+
+// hold queues op while s is held, and reports whether it did; an op runs
+// when the service is released, as if it had been done then.
+func (s *Service) hold(op func()) bool {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.life != lifeHeld {
+		return false
+	}
+	s.heldOps = append(s.heldOps, op)
+	return true
 }
 
 // attachHeld attaches what a formerly held service recorded.
 func (r *registry) attachHeld(s *Service) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(s.agent)
+	defer r.unlock()
 	for _, sub := range s.repSubs {
 		r.addReportSub(sub)
 	}
@@ -114,8 +156,8 @@ func (r *registry) attachHeld(s *Service) {
 
 // handOver moves prev's place in the registry to next.
 func (r *registry) handOver(prev, next *Service) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(next.agent)
+	defer r.unlock()
 	b := prev.b
 
 	// groups: announce the differences only
@@ -173,12 +215,12 @@ func (r *registry) handOver(prev, next *Service) {
 	next.subscribers, prev.subscribers = prev.subscribers, nil
 	next.cache, prev.cache = prev.cache, nil
 	next.cacheSeq, next.cacheSwept = prev.cacheSeq, prev.cacheSwept
+	// from here on prev speaks for next (see publish)
+	prev.life, prev.successor = lifeRetired, next
 	next.pubMu.Unlock()
 	prev.pubMu.Unlock()
 
 	b.svc = next
-	next.held = false
-	next.registered = true
 	for _, sub := range added {
 		r.addReportSub(sub)
 	}
@@ -187,51 +229,22 @@ func (r *registry) handOver(prev, next *Service) {
 	}
 }
 
-// retire finishes prev's side of a hand-over.
-func (s *Service) retire(next *Service) {
-	s.retired = true
-	s.registered = false
-	s.successor = next
+// retire finishes prev's side of a hand-over (handOver made it retired).
+func (s *Service) retire() {
 	s.hooks = Hooks{}
 	s.methods = nil
 	s.cancelAllKinds()
 	s.rt.shutdown.unsubscribe(s)
 }
 
-// Dispose ends a retired service (or drops a held one): requests it took
-// and has not answered fail with SERVER_APPLICATION_ERROR ("service
-// reloaded"), replies to its own requests will be ignored. No hook runs
-// and nothing is announced: its binding, if it was handed over, lives on
-// in its successor.
-func (s *Service) Dispose() { s.dispose() }
-
-func (s *Service) dispose() {
-	if s.destroyed {
+// Dispose ends a retired service (or drops a held one) without its
+// Destroy hook: requests it took and has not answered fail with
+// SERVER_APPLICATION_ERROR ("service reloaded"), replies to its own
+// requests will be ignored, and nothing is announced: its binding, if it
+// was handed over, lives on in its successor.
+func (s *Service) Dispose() {
+	if s.life == lifeEnded {
 		return
 	}
-	s.destroyed = true
-	if s.held {
-		// a held service's records were never attached
-		s.repSubs, s.regSubs, s.heldOps = nil, nil, nil
-	} else {
-		s.rt.reg.unsubscribeAll(s)
-	}
-	s.cancelAllKinds()
-	s.rt.shutdown.unsubscribe(s)
-	for _, r := range s.unanswered() {
-		r.Fail(NewFailure(ServerApplicationError, "service reloaded"))
-	}
-	s.incoming = nil
-	for _, p := range s.outgoing {
-		p.stop()
-	}
-	s.outgoing = nil
-	s.methods = nil
-	if s.successor != nil && s.successor.predecessor == s {
-		s.successor.predecessor = nil
-	}
-	if s.predecessor != nil && s.predecessor.successor == s {
-		s.predecessor.successor = nil
-	}
-	s.agent.services = slices.DeleteFunc(s.agent.services, func(x *Service) bool { return x == s })
+	s.end(s.life, NewFailure(ServerApplicationError, "service reloaded"))
 }

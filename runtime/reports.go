@@ -78,23 +78,36 @@ func (s *Service) PublishMany(subjects []string, content any, lifetime time.Dura
 }
 
 func (s *Service) publish(content any, lifetime time.Duration, subjects ...string) {
-	switch {
-	case s.held:
+	s.pubMu.Lock()
+	switch s.life {
+	case lifeHeld:
 		subjects = slices.Clone(subjects)
-		s.heldOps = append(s.heldOps, func() { s.publish(content, lifetime, subjects...) })
+		s.heldOps = append(s.heldOps, func() {
+			s.pubMu.Lock()
+			s.publishLocked(content, lifetime, subjects)
+		})
+		s.pubMu.Unlock()
 		return
-	case s.retired:
+	case lifeRetired:
 		// the previous version finishing its work speaks for its successor
-		if s.successor != nil {
-			s.successor.publish(content, lifetime, subjects...)
+		next := s.successor
+		s.pubMu.Unlock()
+		if next != nil {
+			next.publish(content, lifetime, subjects...)
 		}
 		return
-	case s.b.withdrawn.Load():
+	case lifeEnded:
+		s.pubMu.Unlock()
 		return
 	}
+	s.publishLocked(content, lifetime, subjects)
+}
+
+// publishLocked delivers and caches a report; it is called with pubMu
+// held and releases it.
+func (s *Service) publishLocked(content any, lifetime time.Duration, subjects []string) {
 	now := time.Now()
 	var delivered, dropped uint64
-	s.pubMu.Lock()
 	for _, subj := range subjects {
 		msg := &reportMsg{pub: s.b, subject: subj, content: content, time: now}
 		s.cacheReport(msg, lifetime, now)
@@ -153,7 +166,7 @@ func deliver(sub *reportSub, msg *reportMsg) bool {
 }
 
 func (a *Agent) deliverReport(sub *reportSub, msg *reportMsg) {
-	if !sub.active || sub.subscriber.destroyed {
+	if !sub.active || sub.subscriber.Destroyed() {
 		return
 	}
 	sub.fn(Report{
@@ -169,21 +182,37 @@ func (a *Agent) deliverReport(sub *reportSub, msg *reportMsg) {
 // subscriptions to this service whose pattern matches subject; it is never
 // cached. It returns how many deliveries were queued.
 func (s *Service) SendReport(to *Binding, subject string, content any) int {
-	switch {
-	case s.held:
-		s.heldOps = append(s.heldOps, func() { s.SendReport(to, subject, content) })
-		return 0
-	case s.retired:
-		if s.successor != nil {
-			return s.successor.SendReport(to, subject, content)
-		}
-		return 0
-	case s.b.withdrawn.Load() || to == nil:
+	if to == nil {
 		return 0
 	}
-	msg := &reportMsg{pub: s.b, subject: subject, content: content, time: time.Now()}
-	var delivered, dropped uint64
 	s.pubMu.Lock()
+	switch s.life {
+	case lifeHeld:
+		s.heldOps = append(s.heldOps, func() {
+			s.pubMu.Lock()
+			s.sendLocked(to, subject, content)
+		})
+		s.pubMu.Unlock()
+		return 0
+	case lifeRetired:
+		next := s.successor
+		s.pubMu.Unlock()
+		if next != nil {
+			return next.SendReport(to, subject, content)
+		}
+		return 0
+	case lifeEnded:
+		s.pubMu.Unlock()
+		return 0
+	}
+	return s.sendLocked(to, subject, content)
+}
+
+// sendLocked is SendReport's delivery; it is called with pubMu held and
+// releases it.
+func (s *Service) sendLocked(to *Binding, subject string, content any) int {
+	var delivered, dropped uint64
+	msg := &reportMsg{pub: s.b, subject: subject, content: content, time: time.Now()}
 	for _, sub := range s.subscribers {
 		if sub.binding == to && sub.pattern.Match(subject) {
 			if deliver(sub, msg) {
@@ -203,13 +232,13 @@ func (s *Service) SendReport(to *Binding, subject string, content any) int {
 // later. Cached reports that match are delivered at once. Subscribing
 // again to the same target and pattern only replaces fn.
 func (s *Service) MonitorReports(target Target, pattern string, fn ReportFunc) {
-	if s.destroyed || s.retired {
+	if s.Destroying() || s.life == lifeRetired {
 		return
 	}
 	k := repKey{target: target.key(), pattern: pattern}
 	r := &s.rt.reg
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(s.agent)
+	defer r.unlock()
 	if sub := s.repSubs[k]; sub != nil {
 		sub.fn = fn
 		return
@@ -219,7 +248,7 @@ func (s *Service) MonitorReports(target Target, pattern string, fn ReportFunc) {
 		s.repSubs = make(map[repKey]*reportSub)
 	}
 	s.repSubs[k] = sub
-	if !s.held {
+	if s.life != lifeHeld {
 		r.addReportSub(sub)
 	}
 }
@@ -237,8 +266,8 @@ func (r *registry) addReportSub(sub *reportSub) {
 func (s *Service) IgnoreReports(target Target, patterns ...string) {
 	tk := target.key()
 	r := &s.rt.reg
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.lockFor(s.agent)
+	defer r.unlock()
 	for k, sub := range s.repSubs {
 		if k.target == tk && (len(patterns) == 0 || slices.Contains(patterns, k.pattern)) {
 			r.dropReportSub(sub)
@@ -272,7 +301,7 @@ func (r *registry) attach(sub *reportSub, pub *Service) {
 		sb.publishers = make(map[*Binding]int)
 	}
 	if sb.publishers[pub.b] == 0 {
-		sb.notifyPublisher(PublisherNotification{Publisher: pub.b, Subscriber: sb.b, Status: Available})
+		r.notifyPublisher(sb, PublisherNotification{Publisher: pub.b, Subscriber: sb.b, Status: Available})
 	}
 	sb.publishers[pub.b]++
 	now := time.Now()
@@ -290,7 +319,7 @@ func (r *registry) attach(sub *reportSub, pub *Service) {
 	}
 	pub.pubMu.Unlock()
 	pub.rt.countReports(0, delivered, dropped)
-	pub.notifySubscription(SubscriptionEvent{Subscriber: sb.b, Status: SubscriptionRequested, Pattern: sub.pattern.String()})
+	r.notifySubscription(pub, SubscriptionEvent{Subscriber: sb.b, Status: SubscriptionRequested, Pattern: sub.pattern.String()})
 }
 
 // detach disconnects sub from pub at the subscriber's request; registry.mu is held.
@@ -298,7 +327,7 @@ func (r *registry) detach(sub *reportSub, pub *Service) {
 	pub.pubMu.Lock()
 	pub.subscribers = remove(pub.subscribers, sub)
 	pub.pubMu.Unlock()
-	pub.notifySubscription(SubscriptionEvent{Subscriber: sub.subscriber.b, Status: SubscriptionWithdrawn, Pattern: sub.pattern.String()})
+	r.notifySubscription(pub, SubscriptionEvent{Subscriber: sub.subscriber.b, Status: SubscriptionWithdrawn, Pattern: sub.pattern.String()})
 	sb := sub.subscriber
 	if sb.publishers[pub.b]--; sb.publishers[pub.b] <= 0 {
 		delete(sb.publishers, pub.b)
@@ -309,7 +338,7 @@ func (r *registry) detach(sub *reportSub, pub *Service) {
 func (r *registry) dropReportSub(sub *reportSub) {
 	sub.active = false
 	delete(sub.subscriber.repSubs, repKey{target: sub.key, pattern: sub.pattern.String()})
-	if sub.subscriber.held {
+	if sub.subscriber.life == lifeHeld {
 		return // never attached
 	}
 	r.repIndex[sub.key] = remove(r.repIndex[sub.key], sub)
@@ -337,28 +366,29 @@ func (r *registry) detachPublisher(pub *Service) {
 		}
 		seen[sb] = true
 		delete(sb.publishers, pub.b)
-		sb.notifyPublisher(PublisherNotification{Publisher: pub.b, Subscriber: sb.b, Status: Withdrawn})
+		r.notifyPublisher(sb, PublisherNotification{Publisher: pub.b, Subscriber: sb.b, Status: Withdrawn})
 	}
 }
 
 // notifyPublisher and notifySubscription queue a hook call for whichever
-// version of the service answers for its binding when the call runs.
-func (s *Service) notifyPublisher(n PublisherNotification) {
+// version of service s answers for its binding when the call runs;
+// registry.mu is held.
+func (r *registry) notifyPublisher(s *Service, n PublisherNotification) {
 	b := s.b
-	s.agent.mb.push(entry{kind: entryFunc, fn: func() {
-		if cur := b.svc; cur != nil && !cur.destroyed && cur.hooks.PublisherNotification != nil {
+	r.notice(s.agent, func() {
+		if cur := b.svc; cur != nil && !cur.Destroyed() && cur.hooks.PublisherNotification != nil {
 			cur.hooks.PublisherNotification(n)
 		}
-	}}, false)
+	})
 }
 
-func (s *Service) notifySubscription(ev SubscriptionEvent) {
+func (r *registry) notifySubscription(s *Service, ev SubscriptionEvent) {
 	b := s.b
-	s.agent.mb.push(entry{kind: entryFunc, fn: func() {
-		if cur := b.svc; cur != nil && !cur.destroyed && cur.hooks.Subscription != nil {
+	r.notice(s.agent, func() {
+		if cur := b.svc; cur != nil && !cur.Destroyed() && cur.hooks.Subscription != nil {
 			cur.hooks.Subscription(ev)
 		}
-	}}, false)
+	})
 }
 
 // cachedInOrder returns the live cached reports in publish order,
@@ -390,21 +420,20 @@ func (s *Service) cachedInOrder(now time.Time) []*cachedReport {
 // ExpireReports drops cached reports whose subject matches pattern and
 // that were published at least age ago (age 0: all of them).
 func (s *Service) ExpireReports(pattern string, age time.Duration) {
-	if s.held {
-		s.heldOps = append(s.heldOps, func() { s.ExpireReports(pattern, age) })
+	p := subject.Compile(pattern)
+	if s.hold(func() { s.expire(func(c *cachedReport) bool { return p.Match(c.msg.subject) }, age) }) {
 		return
 	}
-	p := subject.Compile(pattern)
 	s.expire(func(c *cachedReport) bool { return p.Match(c.msg.subject) }, age)
 }
 
 // ExpireAllReports drops cached reports published at least age ago.
 func (s *Service) ExpireAllReports(age time.Duration) {
-	if s.held {
-		s.heldOps = append(s.heldOps, func() { s.ExpireAllReports(age) })
+	all := func(*cachedReport) bool { return true }
+	if s.hold(func() { s.expire(all, age) }) {
 		return
 	}
-	s.expire(func(*cachedReport) bool { return true }, age)
+	s.expire(all, age)
 }
 
 func (s *Service) expire(match func(*cachedReport) bool, age time.Duration) {
@@ -421,13 +450,15 @@ func (s *Service) expire(match func(*cachedReport) bool, age time.Duration) {
 // PurgeReports drops cached reports whose lifetime has passed (they are
 // never delivered, but hold memory until purged or replaced).
 func (s *Service) PurgeReports() {
-	if s.held {
-		s.heldOps = append(s.heldOps, s.PurgeReports)
+	purge := func() {
+		s.pubMu.Lock()
+		defer s.pubMu.Unlock()
+		s.purgeLocked(time.Now())
+	}
+	if s.hold(purge) {
 		return
 	}
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	s.purgeLocked(time.Now())
+	purge()
 }
 
 func (s *Service) purgeLocked(now time.Time) {

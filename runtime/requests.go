@@ -139,7 +139,7 @@ func (r *Request) finish() {
 }
 
 func (r *Request) failWithdrawn() {
-	r.Fail(NewFailure(ServerApplicationError, "Service was withdrawn before response received."))
+	r.Fail(NewFailure(ServerApplicationError, withdrawnDetails))
 }
 
 // pending is a conversation a service started and still waits on.
@@ -160,7 +160,7 @@ func (p *pending) stop() {
 // ExportMethod makes name callable by requests; m replaces any method of
 // that name.
 func (s *Service) ExportMethod(name string, m Method) {
-	if s.destroyed {
+	if s.Destroyed() {
 		return
 	}
 	if s.methods == nil {
@@ -195,7 +195,7 @@ func (s *Service) PendingRequest(id string) *Request {
 func (s *Service) SendRequest(target Target, method string, args []any) string {
 	id := strconv.FormatUint(s.rt.seq.Add(1), 10) + "@" + s.rt.process
 	s.rt.stats.RequestsSent.Add(1)
-	if s.destroyed {
+	if s.Destroyed() {
 		return id
 	}
 	if s.outgoing == nil {
@@ -203,11 +203,10 @@ func (s *Service) SendRequest(target Target, method string, args []any) string {
 	}
 	s.outgoing[id] = &pending{id: id}
 	r := &Request{ID: id, Method: method, Args: args, Sender: s.b, from: s}
-	if s.held {
-		s.heldOps = append(s.heldOps, func() {
-			r.Sender = s.b // Adopt may have given it its kept identity since
-			s.route(r, target)
-		})
+	if s.hold(func() {
+		r.Sender = s.b // Adopt may have given it its kept identity since
+		s.route(r, target)
+	}) {
 		return id
 	}
 	s.route(r, target)
@@ -289,7 +288,7 @@ func (s *Service) timeoutConversation(p *pending) {
 
 func (a *Agent) deliverRequest(r *Request) {
 	t := r.to.svc // the current version, also for requests queued before a reload
-	if t == nil || t.destroyed || t.retired {
+	if t == nil || t.Destroying() || t.life == lifeRetired {
 		r.failWithdrawn()
 		return
 	}
@@ -320,7 +319,7 @@ func (a *Agent) deliverRequest(r *Request) {
 func (a *Agent) deliverResponse(r *Request) {
 	s := r.from
 	p := s.outgoing[r.ID]
-	if p == nil || s.destroyed {
+	if p == nil || s.Destroyed() {
 		return
 	}
 	delete(s.outgoing, r.ID)
@@ -369,8 +368,7 @@ func (s *Service) unanswered() []*Request {
 // Answer replies to r on behalf of s: at once, or, while s is held, when
 // its version is committed (never, if it is discarded).
 func (s *Service) Answer(r *Request, result any) {
-	if s.held {
-		s.heldOps = append(s.heldOps, func() { r.Reply(result) })
+	if s.hold(func() { r.Reply(result) }) {
 		return
 	}
 	r.Reply(result)
@@ -378,8 +376,7 @@ func (s *Service) Answer(r *Request, result any) {
 
 // AnswerFailure fails r on behalf of s, as Answer replies.
 func (s *Service) AnswerFailure(r *Request, f *Failure) {
-	if s.held {
-		s.heldOps = append(s.heldOps, func() { r.Fail(f) })
+	if s.hold(func() { r.Fail(f) }) {
 		return
 	}
 	r.Fail(f)

@@ -90,19 +90,21 @@ type Service struct {
 	log   *slog.Logger
 	hooks Hooks
 
-	registered bool
-	destroyed  bool
-	destroying bool
+	// life is where the service is in its life cycle (see life). The
+	// owner goroutine changes it, under pubMu, so that Publish and
+	// SendReport, which may run on any goroutine, read it under pubMu.
+	life       life
 	initGroups []string
 
 	// Hot reload (see reload.go): a held service records subscriptions
-	// and queues what it sends until Commit; a retired one has handed its
-	// binding to its successor and only finishes its conversations.
-	held        bool
-	heldOps     []func()
-	retired     bool
-	successor   *Service
-	predecessor *Service
+	// and queues what it sends (heldOps, guarded by pubMu) until Commit;
+	// a retired one has handed its binding to its successor and only
+	// finishes its conversations. destroyAtCommit records a Destroy asked
+	// of a held service: it happens once the version is committed.
+	heldOps         []func()
+	destroyAtCommit bool
+	successor       *Service
+	predecessor     *Service
 
 	timers   map[string]*action
 	alarms   map[string]*action
@@ -169,15 +171,17 @@ func (s *Service) Binding() *Binding { return s.b }
 // Logger returns the service's logger.
 func (s *Service) Logger() *slog.Logger { return s.log }
 
-// Registered reports whether Register has been called and the service is not destroyed.
-func (s *Service) Registered() bool { return s.registered && !s.destroyed }
+// Registered reports whether the service is registered (visible in the
+// registry) and neither being destroyed nor replaced.
+func (s *Service) Registered() bool { return s.life == lifeLive }
 
-// Destroyed reports whether the service has been destroyed.
-func (s *Service) Destroyed() bool { return s.destroyed }
+// Destroyed reports whether the service has ended: destroyed, or disposed
+// of after a hot reload.
+func (s *Service) Destroyed() bool { return s.life == lifeEnded }
 
 // Destroying reports whether the service is being destroyed (its Destroy
-// hook runs) or has been.
-func (s *Service) Destroying() bool { return s.destroying || s.destroyed }
+// hook runs) or has ended.
+func (s *Service) Destroying() bool { return s.life == lifeDestroying || s.life == lifeEnded }
 
 // SetHooks sets the service's hooks.
 func (s *Service) SetHooks(h Hooks) { s.hooks = h }
@@ -200,7 +204,7 @@ func (s *Service) RequestTimeout() time.Duration {
 // Groups returns the groups the service has joined (or will join when
 // registered), in join order.
 func (s *Service) Groups() []string {
-	if !s.registered {
+	if s.life == lifeNew || s.life == lifeHeld {
 		return slices.Clone(s.initGroups)
 	}
 	return s.b.Groups()
@@ -210,15 +214,19 @@ func (s *Service) Groups() []string {
 // registry subscribers, joins its configured groups, and subscriptions by
 // name attach to it.
 func (s *Service) Register() error {
-	switch {
-	case s.destroyed:
-		return ErrDestroyed
-	case s.registered:
+	switch s.life {
+	case lifeNew:
+	case lifeLive, lifeDestroying, lifeRetired:
 		return ErrRegistered
+	case lifeEnded:
+		return ErrDestroyed
+	default:
+		return ErrNotHeld // a held service becomes visible through Commit
 	}
-	s.registered = true
+	s.setLife(lifeLive)
 	s.rt.reg.register(s, s.initGroups)
 	s.initGroups = nil
+	s.agent.backpressure()
 	return nil
 }
 
@@ -228,29 +236,29 @@ func (s *Service) JoinGroup(g string) error {
 	if g == "" {
 		return ErrBadGroup
 	}
-	if s.destroyed {
-		return ErrDestroyed
-	}
-	if !s.registered {
+	switch s.life {
+	case lifeNew, lifeHeld:
 		if !slices.Contains(s.initGroups, g) {
 			s.initGroups = append(s.initGroups, g)
 		}
-		return nil
+	case lifeLive:
+		s.rt.reg.joinGroup(s.b, g)
+		s.agent.backpressure()
+	default:
+		return ErrDestroyed
 	}
-	s.rt.reg.joinGroup(s.b, g)
 	return nil
 }
 
 // LeaveGroup leaves group g; leaving a group not joined is a no-op.
 func (s *Service) LeaveGroup(g string) {
-	if s.destroyed {
-		return
-	}
-	if !s.registered {
+	switch s.life {
+	case lifeNew, lifeHeld:
 		s.initGroups = slices.DeleteFunc(s.initGroups, func(x string) bool { return x == g })
-		return
+	case lifeLive:
+		s.rt.reg.leaveGroup(s.b, g)
+		s.agent.backpressure()
 	}
-	s.rt.reg.leaveGroup(s.b, g)
 }
 
 // Destroy withdraws the service for good. The Destroy hook runs first (the
@@ -259,27 +267,56 @@ func (s *Service) LeaveGroup(g string) {
 // report cache and exported methods are dropped, requests it has not
 // answered fail with SERVER_APPLICATION_ERROR ("service withdrawn"), and
 // replies to its own requests will be ignored. Destroy is idempotent.
+//
+// A held service (a new version during a hot reload) is destroyed when
+// its version is committed, in the same sequence: it takes its place,
+// what it queued is sent, its Destroy hook runs and it is withdrawn. A
+// retired service is disposed of (see Dispose).
 func (s *Service) Destroy() {
-	if s.destroyed || s.destroying {
+	switch s.life {
+	case lifeDestroying, lifeEnded:
+		return
+	case lifeHeld:
+		s.destroyAtCommit = true
+		return
+	case lifeRetired:
+		s.Dispose()
 		return
 	}
-	if s.held || s.retired {
-		s.dispose()
-		return
-	}
-	s.destroying = true
+	from := s.life
+	s.setLife(lifeDestroying)
 	if s.hooks.Destroy != nil {
 		s.agent.safely(s.hooks.Destroy)
 	}
-	s.destroyed = true
-	s.rt.reg.unsubscribeAll(s)
-	if s.registered {
+	s.end(from, NewFailure(ServerApplicationError, withdrawnDetails))
+	s.agent.backpressure()
+}
+
+// withdrawnDetails is the failure detail of requests a destroyed service
+// did not answer (OSE's wording).
+const withdrawnDetails = "Service was withdrawn before response received."
+
+// end is the one teardown of a service, whatever ended it: from says
+// where in its life cycle it was, unanswered the failure its pending
+// requests get. A live service is withdrawn; a held one's records were
+// never attached; a retired one's binding lives on in its successor.
+func (s *Service) end(from life, unanswered *Failure) {
+	s.setLife(lifeEnded)
+	if from == lifeHeld {
+		s.repSubs, s.regSubs = nil, nil
+		s.pubMu.Lock()
+		s.heldOps = nil
+		s.pubMu.Unlock()
+	} else {
+		s.rt.reg.unsubscribeAll(s)
+	}
+	if from == lifeLive {
 		s.rt.reg.withdraw(s)
 	}
 	s.cancelAllKinds()
 	s.rt.shutdown.unsubscribe(s)
 	for _, r := range s.unanswered() {
-		r.failWithdrawn()
+		r.Fail(&Failure{Code: unanswered.Code, Description: unanswered.Description, Origin: unanswered.Origin, Details: unanswered.Details})
 	}
 	s.incoming = nil
 	for _, p := range s.outgoing {
@@ -287,9 +324,49 @@ func (s *Service) Destroy() {
 	}
 	s.outgoing = nil
 	s.methods = nil
-	s.b.markWithdrawn()
+	s.hooks = Hooks{}
+	if from != lifeRetired && s.predecessor == nil {
+		s.b.markWithdrawn() // the binding is its own, not one handed over
+	}
+	if s.successor != nil && s.successor.predecessor == s {
+		s.successor.predecessor = nil
+	}
+	if s.predecessor != nil && s.predecessor.successor == s {
+		s.predecessor.successor = nil
+	}
+	s.successor, s.predecessor = nil, nil
 	s.agent.services = slices.DeleteFunc(s.agent.services, func(x *Service) bool { return x == s })
 }
+
+// setLife moves the service to l, under pubMu (see life).
+func (s *Service) setLife(l life) {
+	s.pubMu.Lock()
+	s.life = l
+	s.pubMu.Unlock()
+}
+
+// life is where a service is in its life cycle:
+//
+//	new ──Register──▶ live ──Destroy──▶ destroying ──▶ ended
+//	 │                 │
+//	Hold              Commit (a successor adopted it) ──▶ retired ──Dispose──▶ ended
+//	 ▼
+//	held ──Commit──▶ live (or, after Destroy while held, destroying ──▶ ended)
+//	 └──Dispose (the new version is discarded)──▶ ended
+//
+// A new service may already subscribe, start timers and export methods;
+// what it publishes is cached for later subscribers. A held service is
+// the same, but queues what it sends until Commit.
+type life uint8
+
+const (
+	lifeNew life = iota
+	lifeHeld
+	lifeLive
+	lifeDestroying
+	lifeRetired
+	lifeEnded
+)
 
 func (s *Service) String() string {
 	return fmt.Sprintf("%s(%s)", s.b.name, s.b.identity)

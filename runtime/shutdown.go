@@ -20,18 +20,20 @@ type shutdownState struct {
 	started bool
 	arrived bool
 	subs    map[*Service]struct{}
+	begun   chan struct{} // closed when the shutdown begins
 	done    chan struct{}
 }
 
 func (sd *shutdownState) init() {
 	sd.subs = make(map[*Service]struct{})
+	sd.begun = make(chan struct{})
 	sd.done = make(chan struct{})
 }
 
 // SubscribeShutdown makes fn receive ShutdownPending and then
 // ShutdownArrived when the runtime shuts down in order.
 func (s *Service) SubscribeShutdown(fn func(ShutdownPhase)) {
-	if s.destroyed {
+	if s.Destroyed() {
 		return
 	}
 	s.onShut = fn
@@ -79,6 +81,7 @@ func (sd *shutdownState) begin(rt *Runtime, delay time.Duration) {
 		return
 	}
 	sd.started = true
+	close(sd.begun)
 	rt.mu.Lock() // lock order: shutdown, then runtime (nothing takes them the other way)
 	rt.closing = true
 	rt.mu.Unlock()
@@ -101,7 +104,7 @@ func (sd *shutdownState) tell(phase ShutdownPhase) {
 	sd.mu.Unlock()
 	for _, s := range subs {
 		s.agent.mb.push(entry{kind: entryFunc, fn: func() {
-			if fn := s.onShut; fn != nil && !s.destroyed {
+			if fn := s.onShut; fn != nil && !s.Destroyed() {
 				fn(phase)
 			}
 		}}, false)
