@@ -42,7 +42,7 @@ type Agent struct {
 	congested []*Agent
 	waiting   atomic.Bool // in backpressure
 	onExit    []func()
-	onPanic  func(v any, stack []byte) bool
+	onPanic   func(v any, stack []byte) bool
 
 	// timers, alarms and cron actions of the agent's services, by due
 	// time (owner goroutine only); one Go timer wakes the agent for the
