@@ -62,6 +62,7 @@ var leaves = []string{
 	module + "/internal/cron",
 	module + "/internal/logging",
 	module + "/internal/config",
+	module + "/internal/wire",
 }
 
 func matches(path, rule string) bool {
