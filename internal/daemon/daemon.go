@@ -1,6 +1,3 @@
-// Package daemon assembles agentd from a configuration: the logger, the
-// runtime, the Lua host and the scripts. cmd/agentd only parses flags,
-// handles signals and turns results into exit codes.
 package daemon
 
 import (
@@ -46,6 +43,9 @@ type Daemon struct {
 	scripts   map[string]*script // by absolute path
 	watcher   *watch.Watcher
 	watchDone chan struct{}
+
+	quit     chan struct{} // closed when Close begins: long scans stop early
+	quitOnce sync.Once
 }
 
 // ErrNoScripts is returned by Start when scripts were configured but none could start.
@@ -59,7 +59,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script)}
+	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script), quit: make(chan struct{})}
 	level, err := logging.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (d *Daemon) Start() error {
 	defer d.ops.Unlock()
 	failed := 0
 	for _, f := range files {
-		hash, _ := fileHash(f)
+		hash, _, _ := readHash(f)
 		if err := d.load(f, hash); err != nil {
 			failed++
 		}
@@ -161,6 +161,16 @@ func (d *Daemon) load(path string, hash [32]byte) error {
 	return nil
 }
 
+// closing reports whether Close has begun.
+func (d *Daemon) closing() bool {
+	select {
+	case <-d.quit:
+		return true
+	default:
+		return false
+	}
+}
+
 // ScheduleShutdown starts the orderly shutdown with the configured delay.
 func (d *Daemon) ScheduleShutdown() { d.rt.ScheduleShutdown(-1) }
 
@@ -169,6 +179,7 @@ func (d *Daemon) Done() <-chan struct{} { return d.rt.Done() }
 
 // Close stops everything now (bounded by ctx) and closes the log file.
 func (d *Daemon) Close(ctx context.Context) error {
+	d.quitOnce.Do(func() { close(d.quit) })
 	d.stopWatching()
 	err := d.rt.Shutdown(ctx)
 	if d.logf != nil {
