@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -12,6 +13,120 @@ import (
 	"testing"
 	"time"
 )
+
+// startRaw runs `agentd run` in dir with the given standard output and
+// error; where they are files (pipes), the test holds the other ends.
+// d.stderr is what stderr received, when stderr is nil.
+func startRaw(t *testing.T, dir string, stdout, stderr *os.File) *process {
+	t.Helper()
+	d := &process{t: t, stderr: &syncBuffer{mu: make(chan struct{}, 1)}, done: make(chan struct{})}
+	d.cmd = exec.Command(binary, "run", "-c", filepath.Join(dir, "config.toml"))
+	d.cmd.Dir = dir
+	d.cmd.Stdout = stdout
+	d.cmd.Stderr = d.stderr
+	if stderr != nil {
+		d.cmd.Stderr = stderr
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = d.cmd.Wait()
+		d.code = d.cmd.ProcessState.ExitCode()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		_ = d.cmd.Process.Kill()
+		<-d.done
+	})
+	return d
+}
+
+// chatty prints and logs every 10 ms; its destroy hook says goodbye in
+// the log and on standard output.
+const chatty = `local s = agentd.service("chatty")
+function s:init() self:startTimer(self.tick, 0.01, "tick") end
+function s:tick()
+  agentd.log.info("tick")
+  print("tick")
+  self:startTimer(self.tick, 0.01, "tick")
+end
+function s:destroy() agentd.log.notice("chatty destroyed") print("chatty destroyed") end
+`
+
+// agentd run | head -1: once nobody reads its standard output, agentd
+// goes on without it (prints are dropped, one warning says so), and a
+// SIGTERM still shuts it down in order.
+func TestClosedStdoutDoesNotKill(t *testing.T) {
+	dir := files(t, map[string]string{"config.toml": quickConfig, "scripts/chatty.lua": chatty})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startRaw(t, dir, w, nil)
+	w.Close()
+	if line, err := bufio.NewReader(r).ReadString('\n'); line != "tick\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	r.Close()
+	waitLog(t, d, "standard output cannot be written: what scripts print is dropped until it can")
+	waitLog(t, d, `msg=tick`) // still running
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.wait(); code != exitOK {
+		t.Fatalf("exit %d (%s), want 0\nstderr:\n%s", code, d.cmd.ProcessState, d.stderr.String())
+	}
+	for _, want := range []string{"chatty destroyed", "print output was lost: standard output could not be written"} {
+		if !strings.Contains(d.stderr.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, d.stderr.String())
+		}
+	}
+}
+
+// Once nobody reads its log (standard error), agentd goes on without it,
+// and a SIGTERM still shuts it down in order.
+func TestClosedLogPipeDoesNotKill(t *testing.T) {
+	dir := files(t, map[string]string{"config.toml": quickConfig, "scripts/chatty.lua": chatty})
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errR.Close() // before agentd logs anything
+	d := startRaw(t, dir, outW, errW)
+	outW.Close()
+	errW.Close()
+	out := bufio.NewScanner(outR)
+	next := func() string {
+		if !out.Scan() {
+			t.Fatalf("standard output ended (%v); agentd: %s", out.Err(), d.cmd.ProcessState)
+		}
+		return out.Text()
+	}
+	// each tick is logged, then printed: two ticks, and agentd has logged
+	// into the closed pipe and lived on
+	for range 2 {
+		if line := next(); line != "tick" {
+			t.Fatalf("line %q, want tick", line)
+		}
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for line := next(); line != "chatty destroyed"; line = next() {
+		if line != "tick" {
+			t.Fatalf("line %q", line)
+		}
+	}
+	if code := d.wait(); code != exitOK {
+		t.Fatalf("exit %d (%s), want 0", code, d.cmd.ProcessState)
+	}
+	outR.Close()
+}
 
 // runBinary runs agentd to its end; a deadline only keeps a wedged
 // agentd from hanging the tests.

@@ -46,6 +46,7 @@ type Daemon struct {
 
 	quit     chan struct{} // closed when Close begins: long scans stop early
 	quitOnce sync.Once
+	stdout   *printer
 }
 
 // ErrNoScripts is returned by Start when scripts were configured but none could start.
@@ -74,6 +75,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		d.logf, w = f, f
 	}
 	d.log = logging.New(w, cfg.Log.Format, d.level)
+	d.stdout = &printer{w: opts.Stdout, log: d.log}
 	d.rt = runtime.New(runtime.Options{
 		Logger:         d.log,
 		MailboxSize:    cfg.Agentd.MailboxSize,
@@ -82,7 +84,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	})
 	d.host = luabind.NewHost(d.rt, luabind.Options{
 		Logger:        d.log,
-		Stdout:        opts.Stdout,
+		Stdout:        d.stdout,
 		CallbackLimit: cfg.Agentd.CallbackLimit,
 		AllowIO:       cfg.Sandbox.AllowIO,
 		AllowExec:     cfg.Sandbox.AllowExec,
@@ -182,6 +184,9 @@ func (d *Daemon) Close(ctx context.Context) error {
 	d.quitOnce.Do(func() { close(d.quit) })
 	d.stopWatching()
 	err := d.rt.Shutdown(ctx)
+	if n := d.stdout.droppedLines(); n > 0 {
+		d.log.Warn("print output was lost: standard output could not be written", "lines", n)
+	}
 	if d.logf != nil {
 		_ = d.logf.Close()
 	}

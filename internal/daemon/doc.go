@@ -30,4 +30,10 @@
 // and never replaces a running version; a file that changed while read is
 // waited for. Event paths are matched to scripts and modules by real path
 // (config.RealPath), since a watched folder may be reached through links.
+//
+// # Output
+//
+// What scripts print goes through a printer that never fails: a write
+// error (a closed pipe) drops the line and counts it, and the first of a
+// run of failures is logged.
 package daemon
