@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentd/agentd/internal/regfile"
 	"github.com/agentd/agentd/runtime"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -154,6 +155,9 @@ func (e *ScriptError) Error() string {
 
 // Compile checks that the file at path is valid Lua and caches its
 // compiled form; a syntax error is a *ScriptError with file and line.
+// Only a regular file of at most regfile.MaxSize bytes is read; anything
+// else (a named pipe, a device) is refused at once with a *ScriptError
+// that says "cannot read" and why.
 func (h *Host) Compile(path string) error {
 	_, err := h.compile(path)
 	return err
@@ -161,9 +165,9 @@ func (h *Host) Compile(path string) error {
 
 func (h *Host) compile(path string) (*lua.FunctionProto, error) {
 	name := DisplayPath(path)
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path)
 	if err != nil {
-		return nil, &ScriptError{File: name, Msg: err.Error()}
+		return nil, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
 	}
 	sum := sha256.Sum256(data)
 	h.mu.Lock()

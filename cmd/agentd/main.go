@@ -110,6 +110,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	// Signals first, so that none is lost while scripts start.
+	//
+	// A closed standard output or log pipe (agentd run | head -1) must not
+	// kill the daemon: while SIGPIPE is notified, a write to a closed pipe
+	// fails with EPIPE instead (see os/signal), and what scripts print is
+	// dropped and counted (daemon). Notify, not Ignore: an ignored SIGPIPE
+	// would be inherited by the programs scripts start with os.execute.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)

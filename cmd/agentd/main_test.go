@@ -352,12 +352,21 @@ func TestSIGHUPReconfigures(t *testing.T) {
 	}
 }
 
-// waitLog waits until the daemon's log contains s; the timeout only
-// keeps a broken build from hanging.
+// waitLog waits until the daemon's log contains s, or the daemon exits
+// without having logged it; the timeout only keeps a broken build from
+// hanging.
 func waitLog(t *testing.T, d *process, s string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(d.stderr.String(), s) {
+		select {
+		case <-d.done:
+			if !strings.Contains(d.stderr.String(), s) {
+				t.Fatalf("agentd exited (%s) and its log lacks %q:\n%s", d.cmd.ProcessState, s, d.stderr.String())
+			}
+			return
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("log lacks %q:\n%s", s, d.stderr.String())
 		}

@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,13 +57,14 @@ var forbidden = map[string][]string{
 	module + "/exchange": {"github.com/yuin/gopher-lua/...", "layeh.com/gopher-luar/...", module + "/luabind/..."},
 }
 
-// leaves import nothing of the project.
+// leaves import nothing of the project but other leaves.
 var leaves = []string{
 	module + "/internal/subject",
 	module + "/internal/cron",
 	module + "/internal/logging",
 	module + "/internal/config",
 	module + "/internal/wire",
+	module + "/internal/regfile",
 }
 
 func matches(path, rule string) bool {
@@ -98,7 +100,7 @@ func TestImportRules(t *testing.T) {
 			continue
 		}
 		for _, dep := range p.Deps {
-			if matches(dep, module+"/...") {
+			if matches(dep, module+"/...") && !slices.Contains(leaves, dep) {
 				t.Errorf("leaf package %s depends on %s", leaf, dep)
 			}
 		}

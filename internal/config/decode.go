@@ -9,13 +9,15 @@ import (
 	"slices"
 
 	"github.com/BurntSushi/toml"
+	"github.com/agentd/agentd/internal/regfile"
 )
 
 // Load reads and decodes the config file at path. Problems in the file are
 // returned together as Errors; a file that cannot be read gives an error
-// naming it.
+// naming it. Only a regular file of at most regfile.MaxSize is read: a
+// named pipe or a device is refused at once (see package regfile).
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

@@ -30,7 +30,10 @@
 // Relative paths (scripts, packs_dir, log.file, TLS files) are resolved
 // against the folder of the config file, never the working directory.
 // ResolveScripts expands the scripts entries into .lua files and reports
-// entries that do not exist.
+// entries that do not exist; a file reached through several paths
+// (symbolic links) is listed once, at the first (RealPath compares them).
+// Load reads the file with package regfile: a named pipe or a device is
+// refused at once, and files over regfile.MaxSize are refused.
 //
 // # Errors
 //

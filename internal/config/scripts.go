@@ -13,7 +13,12 @@ import (
 // order: a file stands for itself (it must end in .lua); a folder for every
 // *.lua directly inside it (sorted, not recursive, skipping names that start
 // with '.'); a glob (any of *?[) for its matching .lua files, which must not
-// be none. A path found twice is kept once, where first seen.
+// be none. A sub-folder is never a script; any other name that exists is one
+// (a named pipe, a device, a file that cannot be read: reading it, not
+// resolving, says what is wrong, so that such a file is reported when it is
+// loaded rather than silently skipped). A file reached by several entries or
+// paths (through symbolic links) is kept once, at the first path that
+// reaches it: that path names it.
 //
 // Every missing or unusable entry is an Error naming the config file, the
 // entry's line and its key agentd.scripts[N]; all are returned together as
@@ -41,13 +46,26 @@ func (c *Config) ResolveScripts() ([]string, error) {
 			continue
 		}
 		for _, f := range found {
-			if !seen[f] {
-				seen[f] = true
+			if real := RealPath(f); !seen[real] {
+				seen[real] = true
 				files = append(files, f)
 			}
 		}
 	}
 	return files, errs.sorted()
+}
+
+// RealPath returns path with every symbolic link resolved. When path does
+// not exist (any more), its folder is resolved instead and its name kept,
+// so that a removed file still maps to the same real path.
+func RealPath(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path))
+	}
+	return filepath.Clean(path)
 }
 
 // scriptError is a reason a scripts entry does not resolve.
@@ -56,27 +74,28 @@ type scriptError string
 func (e scriptError) Error() string { return string(e) }
 
 const (
-	errNotLua     scriptError = "not a .lua file"
-	errNoMatch    scriptError = "glob matches no .lua file"
-	errBadGlob    scriptError = "bad glob pattern"
-	errNotRegular scriptError = "neither a file nor a folder"
+	errNotLua  scriptError = "not a .lua file"
+	errNoMatch scriptError = "glob matches no .lua file"
+	errBadGlob scriptError = "bad glob pattern"
 )
 
 func expandScript(path string) ([]string, error) {
 	if strings.ContainsAny(path, "*?[") {
 		return expandGlob(path)
 	}
-	info, err := os.Stat(path)
+	fi, err := os.Stat(path)
 	switch {
-	case err != nil:
-		return nil, err
-	case info.IsDir():
+	case err == nil && fi.IsDir():
 		return luaFilesIn(path)
-	case !info.Mode().IsRegular():
-		return nil, errNotRegular
+	case err != nil && errors.Is(err, fs.ErrNotExist):
+		return nil, err
 	case !isLuaName(filepath.Base(path)):
+		if err != nil {
+			return nil, err // not a script name, and not even a folder we can look at
+		}
 		return nil, errNotLua
 	}
+	// a script name: whatever is there, reading it says what is wrong
 	return []string{path}, nil
 }
 
@@ -87,7 +106,7 @@ func expandGlob(pattern string) ([]string, error) {
 	}
 	var files []string
 	for _, m := range matches {
-		if isLuaName(filepath.Base(m)) && isRegular(m) {
+		if isLuaName(filepath.Base(m)) && isScript(m) {
 			files = append(files, m)
 		}
 	}
@@ -105,7 +124,7 @@ func luaFilesIn(dir string) ([]string, error) {
 	var files []string
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
-		if isLuaName(e.Name()) && isRegular(path) {
+		if isLuaName(e.Name()) && isScript(path) {
 			files = append(files, path)
 		}
 	}
@@ -117,10 +136,16 @@ func isLuaName(name string) bool {
 	return strings.HasSuffix(name, ".lua") && len(name) > len(".lua") && !strings.HasPrefix(name, ".")
 }
 
-// isRegular reports whether path is (or links to) a regular file.
-func isRegular(path string) bool {
-	info, err := os.Stat(path)
-	return err == nil && info.Mode().IsRegular()
+// isScript reports whether something other than a folder is at path
+// (anything but nothing: a dangling link is a missing file). When what is
+// there cannot be looked at (a link loop), it counts as a script, which
+// will fail to load with the reason.
+func isScript(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	return !fi.IsDir()
 }
 
 // scriptProblem describes why s does not resolve, with the absolute path

@@ -1,6 +1,3 @@
-// Package daemon assembles agentd from a configuration: the logger, the
-// runtime, the Lua host and the scripts. cmd/agentd only parses flags,
-// handles signals and turns results into exit codes.
 package daemon
 
 import (
@@ -46,6 +43,10 @@ type Daemon struct {
 	scripts   map[string]*script // by absolute path
 	watcher   *watch.Watcher
 	watchDone chan struct{}
+
+	quit     chan struct{} // closed when Close begins: long scans stop early
+	quitOnce sync.Once
+	stdout   *printer
 }
 
 // ErrNoScripts is returned by Start when scripts were configured but none could start.
@@ -59,7 +60,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script)}
+	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script), quit: make(chan struct{})}
 	level, err := logging.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return nil, err
@@ -74,6 +75,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		d.logf, w = f, f
 	}
 	d.log = logging.New(w, cfg.Log.Format, d.level)
+	d.stdout = &printer{w: opts.Stdout, log: d.log}
 	d.rt = runtime.New(runtime.Options{
 		Logger:         d.log,
 		MailboxSize:    cfg.Agentd.MailboxSize,
@@ -82,7 +84,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	})
 	d.host = luabind.NewHost(d.rt, luabind.Options{
 		Logger:        d.log,
-		Stdout:        opts.Stdout,
+		Stdout:        d.stdout,
 		CallbackLimit: cfg.Agentd.CallbackLimit,
 		AllowIO:       cfg.Sandbox.AllowIO,
 		AllowExec:     cfg.Sandbox.AllowExec,
@@ -122,7 +124,7 @@ func (d *Daemon) Start() error {
 	defer d.ops.Unlock()
 	failed := 0
 	for _, f := range files {
-		hash, _ := fileHash(f)
+		hash, _, _ := readHash(f)
 		if err := d.load(f, hash); err != nil {
 			failed++
 		}
@@ -161,6 +163,16 @@ func (d *Daemon) load(path string, hash [32]byte) error {
 	return nil
 }
 
+// closing reports whether Close has begun.
+func (d *Daemon) closing() bool {
+	select {
+	case <-d.quit:
+		return true
+	default:
+		return false
+	}
+}
+
 // ScheduleShutdown starts the orderly shutdown with the configured delay.
 func (d *Daemon) ScheduleShutdown() { d.rt.ScheduleShutdown(-1) }
 
@@ -169,8 +181,12 @@ func (d *Daemon) Done() <-chan struct{} { return d.rt.Done() }
 
 // Close stops everything now (bounded by ctx) and closes the log file.
 func (d *Daemon) Close(ctx context.Context) error {
+	d.quitOnce.Do(func() { close(d.quit) })
 	d.stopWatching()
 	err := d.rt.Shutdown(ctx)
+	if n := d.stdout.droppedLines(); n > 0 {
+		d.log.Warn("print output was lost: standard output could not be written", "lines", n)
+	}
 	if d.logf != nil {
 		_ = d.logf.Close()
 	}

@@ -68,12 +68,18 @@ func (l *lines) next(t testing.TB) string {
 // waitFor waits until the output (from its start) contains s.
 func (l *lines) waitFor(t testing.TB, s string) {
 	t.Helper()
+	l.waitCount(t, s, 1)
+}
+
+// waitCount waits until the output (from its start) contains s n times.
+func (l *lines) waitCount(t testing.TB, s string, n int) {
+	t.Helper()
 	deadline := time.After(15 * time.Second)
-	for !strings.Contains(l.String(), s) {
+	for strings.Count(l.String(), s) < n {
 		select {
 		case <-l.wake:
 		case <-deadline:
-			t.Fatalf("%q never appeared in:\n%s", s, l.String())
+			t.Fatalf("%q never appeared %d times in:\n%s", s, n, l.String())
 		}
 	}
 }
@@ -89,12 +95,27 @@ type harness struct {
 // debounce, plus extra (tables after [agentd] and [log]), and files.
 func start(t testing.TB, debounce, extra string, files map[string]string) *harness {
 	t.Helper()
+	return startConfig(t, `["scripts"]`, debounce, extra, files, nil)
+}
+
+// startConfig is start with the given agentd.scripts array, and symbolic
+// links (name → target) made after the files.
+func startConfig(t testing.TB, scripts, debounce, extra string, files, links map[string]string) *harness {
+	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), out: newLines(), logs: newLines()}
-	cfg := "[agentd]\nscripts = [\"scripts\"]\nhot_reload = true\nreload_debounce = \"" + debounce + "\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n[log]\nlevel = \"debug\"\n" + extra
+	cfg := "[agentd]\nscripts = " + scripts + "\nhot_reload = true\nreload_debounce = \"" + debounce + "\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n[log]\nlevel = \"debug\"\n" + extra
 	h.write("config.toml", cfg)
 	os.MkdirAll(filepath.Join(h.dir, "scripts"), 0o755)
 	for name, src := range files {
 		h.write(name, src)
+	}
+	for name, target := range links {
+		if err := os.MkdirAll(filepath.Dir(h.path(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, h.path(name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c, err := config.Load(filepath.Join(h.dir, "config.toml"))
 	if err != nil {
@@ -126,6 +147,16 @@ func (h *harness) write(name, src string) {
 	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// edit makes changes that the daemon must see as one save, however long
+// they take on this machine: it holds ops, without which the daemon looks
+// at no file, so whatever events the changes raise and wherever the
+// debounce falls among them, the daemon only ever sees their end state.
+func (h *harness) edit(change func()) {
+	h.d.ops.Lock()
+	defer h.d.ops.Unlock()
+	change()
 }
 
 func (h *harness) expect(want ...string) {
@@ -160,32 +191,39 @@ func TestEditorSaveStylesReloadOnce(t *testing.T) {
 	os.Rename(tmp, p)
 	h.expect("counter v3 restored 2")
 
-	// vim: swap file, rename the original away, create anew, drop the backup
-	swp := filepath.Join(filepath.Dir(p), ".counter.lua.swp")
-	os.WriteFile(swp, []byte("swap"), 0o644)
-	os.WriteFile(filepath.Join(filepath.Dir(p), "4913"), nil, 0o644)
-	os.Remove(filepath.Join(filepath.Dir(p), "4913"))
-	os.Rename(p, p+"~")
-	os.WriteFile(p, []byte(version(4)), 0o644)
-	os.Remove(p + "~")
-	os.Remove(swp)
+	// vim: swap file, rename the original away, create anew, drop the
+	// backup (the script is missing for a moment: one save all the same)
+	h.edit(func() {
+		swp := filepath.Join(filepath.Dir(p), ".counter.lua.swp")
+		os.WriteFile(swp, []byte("swap"), 0o644)
+		os.WriteFile(filepath.Join(filepath.Dir(p), "4913"), nil, 0o644)
+		os.Remove(filepath.Join(filepath.Dir(p), "4913"))
+		os.Rename(p, p+"~")
+		os.WriteFile(p, []byte(version(4)), 0o644)
+		os.Remove(p + "~")
+		os.Remove(swp)
+	})
 	h.expect("counter v4 restored 3")
 
 	// emacs: lock file, backup by rename, write anew
-	lock := filepath.Join(filepath.Dir(p), ".#counter.lua")
-	os.Symlink("user@host.1234", lock)
-	os.Rename(p, p+"~")
-	os.WriteFile(p, []byte(version(5)), 0o644)
-	os.Remove(lock)
+	h.edit(func() {
+		lock := filepath.Join(filepath.Dir(p), ".#counter.lua")
+		os.Symlink("user@host.1234", lock)
+		os.Rename(p, p+"~")
+		os.WriteFile(p, []byte(version(5)), 0o644)
+		os.Remove(lock)
+	})
 	h.expect("counter v5 restored 4")
 
 	// cp over it
 	src := filepath.Join(h.dir, "v6.lua")
 	os.WriteFile(src, []byte(version(6)), 0o644)
-	data, _ := os.ReadFile(src)
-	f, _ := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0o644)
-	f.Write(data)
-	f.Close()
+	h.edit(func() {
+		data, _ := os.ReadFile(src)
+		f, _ := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0o644)
+		f.Write(data)
+		f.Close()
+	})
 	h.expect("counter v6 restored 5")
 
 	// mv in from outside the folder
@@ -353,8 +391,10 @@ func TestScriptAndModuleSavedTogetherReloadOnce(t *testing.T) {
 		"scripts/a.lua":     "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s1') end\n",
 	})
 	h.expect("a v1 s1")
-	h.write("scripts/lib/m.lua", "return {v = 2}\n")
-	h.write("scripts/a.lua", "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s2') end\n")
+	h.edit(func() {
+		h.write("scripts/lib/m.lua", "return {v = 2}\n")
+		h.write("scripts/a.lua", "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s2') end\n")
+	})
 	h.expect("a v2 s2")
 	// a later, different save shows that nothing else was queued
 	h.write("scripts/a.lua", "local m = require('lib.m')\nlocal s = agentd.service('a')\nfunction s:init() print('a v' .. m.v .. ' s3') end\n")

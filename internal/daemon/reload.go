@@ -1,13 +1,18 @@
 package daemon
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/agentd/agentd/internal/config"
+	"github.com/agentd/agentd/internal/regfile"
 	"github.com/agentd/agentd/internal/watch"
 	"github.com/agentd/agentd/luabind"
 )
@@ -20,13 +25,20 @@ type script struct {
 	mods  map[string][32]byte // modules it required, with their content at load
 }
 
-func fileHash(path string) ([32]byte, bool) {
-	data, err := os.ReadFile(path)
+// readHash reads the file at path (a regular file only, never blocking:
+// see regfile) and returns its content's hash; the zero hash when it
+// cannot be read.
+func readHash(path string) ([32]byte, []byte, error) {
+	data, err := regfile.Read(path)
 	if err != nil {
-		return [32]byte{}, false
+		return [32]byte{}, nil, err
 	}
-	return sha256.Sum256(data), true
+	return sha256.Sum256(data), data, nil
 }
+
+// blank reports whether content is empty or only white space: a file an
+// editor or a program has truncated and not written yet.
+func blank(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
 
 // startWatching starts the file watcher when hot reload is on.
 func (d *Daemon) startWatching() error {
@@ -140,61 +152,127 @@ func (d *Daemon) configured() map[string]bool {
 	return out
 }
 
-// changed looks at a path again after its changes settled.
+// changed looks at a path again after its changes settled. The path may
+// name a script or module through another path (linked folders): each
+// script and module whose real path is the same is looked at.
 func (d *Daemon) changed(path string) {
-	if strings.HasSuffix(path, ".lua") {
-		d.syncScript(path, d.configured())
+	want := d.configured()
+	for _, p := range sameFile(path, union(want, d.running())) {
+		d.syncScript(p, want)
 	}
-	d.syncModule(path)
+	for _, m := range sameFile(path, toSet(d.modules())) {
+		d.syncModule(m)
+	}
+}
+
+// sameFile returns path if it is one of known, else the paths of known
+// that reach the same file as path (their real paths are equal).
+func sameFile(path string, known map[string]bool) []string {
+	if known[path] {
+		return []string{path}
+	}
+	real := config.RealPath(path)
+	var out []string
+	for k := range known {
+		if config.RealPath(k) == real {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // rescan looks at every script and module again (after lost events).
+// It stops early when the daemon is closing.
 func (d *Daemon) rescan() {
 	want := d.configured()
-	paths := make(map[string]bool, len(want)+len(d.scripts))
-	for p := range want {
-		paths[p] = true
-	}
-	for p := range d.scripts {
-		paths[p] = true
-	}
-	for p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(union(want, d.running()))) {
+		if d.closing() {
+			return
+		}
 		d.syncScript(p, want)
 	}
 	for _, m := range d.modules() {
+		if d.closing() {
+			return
+		}
 		d.syncModule(m)
 	}
 }
 
 // syncScript starts, reloads or stops the script at path so that it
-// matches the file and the configuration.
+// matches the file and the configuration. Only a missing file (or one no
+// longer configured) stops a running script; a file that cannot be read,
+// or that is empty (being written), never replaces the running version.
 func (d *Daemon) syncScript(path string, want map[string]bool) {
 	s := d.scripts[path]
-	hash, exists := fileHash(path)
+	if !want[path] {
+		if s != nil {
+			d.stop(path, s, stopReason(path))
+		}
+		return
+	}
+	hash, data, err := readHash(path)
 	switch {
-	case exists && want[path] && s == nil:
+	case errors.Is(err, fs.ErrNotExist): // removed since the configuration was resolved
+		if s != nil {
+			d.stop(path, s, "file removed")
+		}
+	case errors.Is(err, regfile.ErrChanging):
+		d.log.Info("file is being written: waiting for it to settle", "script", luabind.DisplayPath(path))
+	case err != nil && s != nil && s.sc != nil:
+		d.log.Error("reload refused: the previous version keeps running", "script", luabind.DisplayPath(path),
+			"why", "file changed", "error", luabind.DisplayPath(path)+": cannot read: "+regfile.Reason(err))
+	case err != nil:
+		d.load(path, hash) // fails, and says why
+	case s == nil:
 		d.load(path, hash)
-	case exists && want[path] && s.sc == nil:
+	case s.sc == nil:
 		if hash != s.tried {
 			d.load(path, hash)
 		}
-	case exists && want[path]:
-		if hash != s.hash && hash != s.tried {
-			d.reload(path, s, "file changed")
-		} else {
-			d.log.Debug("file unchanged: nothing to reload", "script", luabind.DisplayPath(path))
-		}
-	case s != nil:
-		d.stop(path, s, map[bool]string{true: "no longer configured", false: "file removed"}[exists])
+	case hash == s.hash || hash == s.tried:
+		d.log.Debug("file unchanged: nothing to reload", "script", luabind.DisplayPath(path))
+	case blank(data):
+		d.log.Info("file is empty: waiting for it to be written; the running version keeps running", "script", luabind.DisplayPath(path))
+	default:
+		d.reload(path, s, "file changed")
 	}
 }
 
+// stopReason says why a known script is no longer wanted.
+func stopReason(path string) string {
+	if fi, err := os.Stat(path); (err != nil && errors.Is(err, fs.ErrNotExist)) || (err == nil && fi.IsDir()) {
+		return "file removed"
+	}
+	return "no longer configured"
+}
+
 // syncModule reloads the scripts that required the module at path, if
-// its content changed.
+// its content changed. An empty module is taken as being written, like a
+// script.
 func (d *Daemon) syncModule(path string) {
-	hash, _ := fileHash(path)
+	var users []string
 	for p, s := range d.scripts {
-		if old, ok := s.mods[path]; ok && s.sc != nil && old != hash {
+		if _, ok := s.mods[path]; ok && s.sc != nil {
+			users = append(users, p)
+		}
+	}
+	if len(users) == 0 {
+		return
+	}
+	hash, data, err := readHash(path)
+	switch {
+	case errors.Is(err, regfile.ErrChanging):
+		d.log.Info("file is being written: waiting for it to settle", "module", luabind.DisplayPath(path))
+		return
+	case err == nil && blank(data):
+		d.log.Info("file is empty: waiting for it to be written; the scripts that require it keep running", "module", luabind.DisplayPath(path))
+		return
+	}
+	slices.Sort(users)
+	for _, p := range users {
+		if s := d.scripts[p]; s != nil && s.sc != nil && s.mods[path] != hash {
 			d.reload(p, s, "module "+luabind.DisplayPath(path)+" changed")
 		}
 	}
@@ -215,8 +293,7 @@ func (d *Daemon) modules() []string {
 func moduleHashes(sc *luabind.Script) map[string][32]byte {
 	mods := make(map[string][32]byte)
 	for _, m := range sc.Deps() {
-		h, _ := fileHash(m)
-		mods[m] = h
+		mods[m], _, _ = readHash(m)
 	}
 	return mods
 }
@@ -225,7 +302,7 @@ func moduleHashes(sc *luabind.Script) map[string][32]byte {
 // the reload reads the file, so a save of the script that comes with a
 // module's (handled first) does not reload it a second time.
 func (d *Daemon) reload(path string, s *script, why string) {
-	hash, _ := fileHash(path)
+	hash, _, _ := readHash(path)
 	res, err := s.sc.Reload(d.cfg.Agentd.ReloadDrain)
 	s.tried = hash
 	if err != nil {
@@ -253,4 +330,12 @@ func (d *Daemon) stop(path string, s *script, why string) {
 	s.sc.Stop()
 	<-s.sc.Done()
 	d.log.Info("script stopped", "script", luabind.DisplayPath(path), "why", why)
+}
+
+func toSet(paths []string) map[string]bool {
+	out := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		out[p] = true
+	}
+	return out
 }

@@ -29,7 +29,9 @@ type Event struct {
 
 // A Watcher reports settled changes under the folders it watches.
 type Watcher struct {
-	fsw      *fsnotify.Watcher
+	fsw      folders
+	in       <-chan fsnotify.Event
+	errs     <-chan error
 	log      *slog.Logger
 	debounce time.Duration
 	events   chan Event
@@ -41,14 +43,28 @@ type Watcher struct {
 	done chan struct{}
 }
 
+// folders is what the watcher needs of fsnotify.Watcher besides its
+// channels (tests give it a stand-in, to feed events in fake time).
+type folders interface {
+	Add(dir string) error
+	Remove(dir string) error
+	Close() error
+}
+
 // New starts a watcher; Events delivers its reports until Close.
 func New(debounce time.Duration, log *slog.Logger) (*Watcher, error) {
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
 	}
+	return newWatcher(debounce, log, fsw, fsw.Events, fsw.Errors), nil
+}
+
+func newWatcher(debounce time.Duration, log *slog.Logger, fsw folders, in <-chan fsnotify.Event, errs <-chan error) *Watcher {
 	w := &Watcher{
 		fsw:      fsw,
+		in:       in,
+		errs:     errs,
 		log:      log,
 		debounce: debounce,
 		events:   make(chan Event, 256),
@@ -57,7 +73,7 @@ func New(debounce time.Duration, log *slog.Logger) (*Watcher, error) {
 		done:     make(chan struct{}),
 	}
 	go w.loop()
-	return w, nil
+	return w
 }
 
 // Events delivers reports; it is closed by Close.
@@ -153,7 +169,7 @@ func (w *Watcher) loop() {
 		case <-w.stop:
 			timer.Stop()
 			return
-		case ev, ok := <-w.fsw.Events:
+		case ev, ok := <-w.in:
 			if !ok {
 				return
 			}
@@ -171,7 +187,7 @@ func (w *Watcher) loop() {
 			}
 			pending[ev.Name] = time.Now().Add(w.debounce)
 			arm()
-		case err, ok := <-w.fsw.Errors:
+		case err, ok := <-w.errs:
 			if !ok {
 				return
 			}

@@ -1,0 +1,39 @@
+// Package daemon assembles agentd from a configuration: the logger, the
+// runtime, the Lua host and the scripts, the file watcher and SIGHUP
+// reconfiguration. cmd/agentd only parses flags, handles signals and turns
+// results into exit codes.
+//
+// # Goroutines and the ops mutex
+//
+// Three callers start, reload and stop scripts: Start, the watcher's loop
+// (one goroutine, started by Start when hot reload is on) and Reconfigure
+// (SIGHUP, from cmd/agentd's goroutine). The ops mutex serializes them; it
+// guards the table of scripts (path → running version, content hashes,
+// required modules) and the configuration in force. Everything the daemon
+// does to a script's agent goes through luabind, which runs it on the
+// agent's own goroutine.
+//
+// Files are read while ops is held, and that is safe because no read can
+// wait: every read goes through package regfile, which refuses named
+// pipes, devices and sockets before reading a byte and reads at most 4
+// MiB. So a SIGHUP never waits behind a read for longer than one bounded
+// read, and Close, which stops the watcher's loop, neither; a rescan
+// stops early once Close has begun.
+//
+// # Files and versions
+//
+// A path is looked at, not interpreted from its events: after a settled
+// change the daemon reads the file and compares its SHA-256 with the
+// running version's. Only a missing file (or one the configuration no
+// longer names) stops a script. A file that cannot be read is a refused
+// reload; an empty file (or white space only) is taken as being written
+// and never replaces a running version; a file that changed while read is
+// waited for. Event paths are matched to scripts and modules by real path
+// (config.RealPath), since a watched folder may be reached through links.
+//
+// # Output
+//
+// What scripts print goes through a printer that never fails: a write
+// error (a closed pipe) drops the line and counts it, and the first of a
+// run of failures is logged.
+package daemon
