@@ -1,6 +1,7 @@
 // Command agentd runs Lua agents: `agentd run` starts the daemon on a
 // configuration file, `agentd check` validates one, `agentd version`
-// prints the version.
+// prints the version, `agentd pack ...` makes, tests, installs and
+// removes script packs.
 package main
 
 import (
@@ -32,6 +33,7 @@ const usage = `usage:
   agentd run   [-c config.toml]   run the daemon (default config: ./config.toml)
   agentd check [-c config.toml]   validate the configuration and compile every script
   agentd version                  print the version
+  agentd pack  init|build|install|list|remove|test ...   script packs ("agentd pack help")
 `
 
 func main() {
@@ -48,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "pack":
+		return cmdPack(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "agentd", Version)
 		return exitOK

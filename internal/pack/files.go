@@ -1,0 +1,136 @@
+package pack
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/agentd/agentd/luabind"
+)
+
+// Limits of a pack, checked when it is built and when it is installed.
+const (
+	maxFiles        = 1000     // files in a pack
+	maxFileSize     = 4 << 20  // bytes of one file
+	maxPackSize     = 32 << 20 // bytes of all files together
+	maxArchiveSize  = 32 << 20 // bytes of a .tar.gz
+	maxPathLen      = 200      // bytes of a path inside the pack
+	maxManifestSize = 1 << 20  // bytes of pack.toml
+)
+
+// SumsName is the file of an archive that lists the SHA-256 of every other
+// file, in the form sha256sum prints and checks.
+const SumsName = "SHA256SUMS"
+
+// packFile is a file of a pack folder.
+type packFile struct {
+	rel  string // slash-separated path inside the pack
+	path string // on disk
+	size int64
+}
+
+// collect returns the files of the pack folder dir that make up the pack,
+// sorted by path: every regular file except hidden files and folders (a
+// name starting with '.') and editor leftovers (a name ending in '~' or
+// written #like-this#). A symbolic link or any other kind of file is an
+// error, as is a pack beyond the limits.
+func collect(dir string) ([]packFile, error) {
+	var files []packFile
+	var total int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path == dir {
+			if !d.IsDir() {
+				return fmt.Errorf("pack: %s is not a folder", luabind.DisplayPath(dir))
+			}
+			return nil
+		}
+		name := d.Name()
+		if ignored(name) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch t := d.Type(); {
+		case d.IsDir():
+			return nil
+		case t&fs.ModeSymlink != 0:
+			return fmt.Errorf("pack: %s is a symbolic link; a pack holds regular files only", rel)
+		case !t.IsRegular():
+			return fmt.Errorf("pack: %s is not a regular file; a pack holds regular files only", rel)
+		}
+		if rel == SumsName {
+			return fmt.Errorf("pack: %s: the name %s is reserved for the archive's checksums", rel, SumsName)
+		}
+		if len(rel) > maxPathLen {
+			return fmt.Errorf("pack: %s: a path in a pack has at most %d bytes", rel, maxPathLen)
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Size() > maxFileSize {
+			return fmt.Errorf("pack: %s is %d bytes; a file of a pack has at most %d", rel, fi.Size(), maxFileSize)
+		}
+		total += fi.Size()
+		files = append(files, packFile{rel: rel, path: path, size: fi.Size()})
+		if len(files) > maxFiles {
+			return fmt.Errorf("pack: more than %d files", maxFiles)
+		}
+		if total > maxPackSize {
+			return fmt.Errorf("pack: the files add up to more than %d bytes", maxPackSize)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(files, func(a, b packFile) int { return strings.Compare(a.rel, b.rel) })
+	return files, nil
+}
+
+// ignored reports whether a file or folder name is left out of a pack.
+func ignored(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") ||
+		len(name) > 1 && strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#")
+}
+
+// readRegular reads a regular file of at most max bytes.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return data, nil
+}
+
+// errNotPack says that a folder has no pack.toml.
+var errNotPack = errors.New("no " + ManifestName)
