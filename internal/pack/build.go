@@ -44,7 +44,7 @@ func Build(dir string, w io.Writer) (*Manifest, error) {
 	contents := make([][]byte, len(files))
 	var sums bytes.Buffer
 	for i, f := range files {
-		data, err := readRegular(f.path, maxFileSize)
+		data, err := readRegular(f.path, limits.file)
 		if err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
 		}

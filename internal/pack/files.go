@@ -13,14 +13,25 @@ import (
 	"github.com/agentd/agentd/luabind"
 )
 
-// Limits of a pack, checked when it is built and when it is installed.
+// sizeLimits bound a pack, when it is built and when it is installed.
+type sizeLimits struct {
+	files   int   // files in a pack
+	file    int64 // bytes of one file
+	pack    int64 // bytes of all files together
+	archive int64 // bytes of a .tar.gz
+}
+
+// limits are the limits of every pack.
+var limits = sizeLimits{files: 1000, file: 4 << 20, pack: 32 << 20, archive: 32 << 20}
+
+// stream bounds the decompressed size of an archive: the files at their
+// limit plus room for tar headers and padding. A gzip stream that expands
+// beyond it is refused as a decompression bomb.
+func (l sizeLimits) stream() int64 { return l.pack + int64(l.files+2)*4096 + 64<<10 }
+
 const (
-	maxFiles        = 1000     // files in a pack
-	maxFileSize     = 4 << 20  // bytes of one file
-	maxPackSize     = 32 << 20 // bytes of all files together
-	maxArchiveSize  = 32 << 20 // bytes of a .tar.gz
-	maxPathLen      = 200      // bytes of a path inside the pack
-	maxManifestSize = 1 << 20  // bytes of pack.toml
+	maxPathLen      = 200     // bytes of a path inside the pack
+	maxManifestSize = 1 << 20 // bytes of pack.toml
 )
 
 // SumsName is the file of an archive that lists the SHA-256 of every other
@@ -39,7 +50,9 @@ type packFile struct {
 // name starting with '.') and editor leftovers (a name ending in '~' or
 // written #like-this#). A symbolic link or any other kind of file is an
 // error, as is a pack beyond the limits.
-func collect(dir string) ([]packFile, error) {
+func collect(dir string) ([]packFile, error) { return collectWithin(dir, limits) }
+
+func collectWithin(dir string, lim sizeLimits) ([]packFile, error) {
 	var files []packFile
 	var total int64
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -82,16 +95,16 @@ func collect(dir string) ([]packFile, error) {
 		if err != nil {
 			return err
 		}
-		if fi.Size() > maxFileSize {
-			return fmt.Errorf("pack: %s is %d bytes; a file of a pack has at most %d", rel, fi.Size(), maxFileSize)
+		if fi.Size() > lim.file {
+			return fmt.Errorf("pack: %s is %d bytes; a file of a pack has at most %d", rel, fi.Size(), lim.file)
 		}
 		total += fi.Size()
 		files = append(files, packFile{rel: rel, path: path, size: fi.Size()})
-		if len(files) > maxFiles {
-			return fmt.Errorf("pack: more than %d files", maxFiles)
+		if len(files) > lim.files {
+			return fmt.Errorf("pack: more than %d files", lim.files)
 		}
-		if total > maxPackSize {
-			return fmt.Errorf("pack: the files add up to more than %d bytes", maxPackSize)
+		if total > lim.pack {
+			return fmt.Errorf("pack: the files add up to more than %d bytes", lim.pack)
 		}
 		return nil
 	})

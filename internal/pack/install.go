@@ -70,6 +70,8 @@ type InstallOptions struct {
 	SHA256        string // when set, the archive's SHA-256 (hex) must be this
 	NoTest        bool   // do not run the pack's tests first
 	Test          TestOptions
+
+	limits *sizeLimits // tests make them smaller
 }
 
 // InstallResult says what Install did.
@@ -120,7 +122,11 @@ func (e *TestFailure) Error() string {
 // Any failure leaves PacksDir as it was. Installs into one PacksDir are
 // serialized by a lock file, PacksDir/.lock.
 func Install(src string, o InstallOptions) (*InstallResult, error) {
-	data, err := archiveBytes(src)
+	lim := limits
+	if o.limits != nil {
+		lim = *o.limits
+	}
+	data, err := archiveBytes(src, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +153,7 @@ func Install(src string, o InstallOptions) (*InstallResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp) // after a successful install it holds the old version, or is gone
-	if err := unpack(data, tmp); err != nil {
+	if err := unpack(data, tmp, lim); err != nil {
 		return nil, err
 	}
 	m, err := LoadManifest(tmp)
@@ -192,7 +198,7 @@ func Install(src string, o InstallOptions) (*InstallResult, error) {
 }
 
 // archiveBytes reads the archive src, or builds the pack folder src.
-func archiveBytes(src string) ([]byte, error) {
+func archiveBytes(src string, lim sizeLimits) ([]byte, error) {
 	fi, err := os.Stat(src)
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
@@ -204,10 +210,10 @@ func archiveBytes(src string) ([]byte, error) {
 		}
 		return buf.Bytes(), nil
 	}
-	if fi.Size() > maxArchiveSize {
-		return nil, &ArchiveError{Msg: fmt.Sprintf("%d bytes; an archive has at most %d", fi.Size(), maxArchiveSize)}
+	if fi.Size() > lim.archive {
+		return nil, &ArchiveError{Msg: fmt.Sprintf("%d bytes; an archive has at most %d", fi.Size(), lim.archive)}
 	}
-	data, err := readRegular(src, maxArchiveSize)
+	data, err := readRegular(src, lim.archive)
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}

@@ -16,11 +16,6 @@ import (
 	"strings"
 )
 
-// maxStream bounds the decompressed size of an archive: the files at
-// their limit plus room for tar headers and padding. A gzip stream that
-// expands beyond it is refused as a decompression bomb.
-const maxStream = maxPackSize + (maxFiles+2)*4096 + 64<<10
-
 // An ArchiveError says what is wrong with an archive, naming the entry
 // when there is one.
 type ArchiveError struct {
@@ -59,24 +54,24 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // empty folder. It refuses, naming the entry: absolute paths, paths with
 // "..", hidden names, links, device files, FIFOs and any other kind of
 // entry but files and folders; a file, or files together, beyond the
-// limits; an archive that expands beyond maxStream (a decompression
+// limits; an archive that expands beyond lim.stream() (a decompression
 // bomb); a truncated or corrupt archive; a missing SHA256SUMS, a file it
 // does not list, a listed file missing, or a checksum that differs. On
 // error dst may hold part of the files: the caller removes it.
-func unpack(data []byte, dst string) error {
-	if len(data) > maxArchiveSize {
-		return &ArchiveError{Msg: fmt.Sprintf("%d bytes; an archive has at most %d", len(data), maxArchiveSize)}
+func unpack(data []byte, dst string, lim sizeLimits) error {
+	if int64(len(data)) > lim.archive {
+		return &ArchiveError{Msg: fmt.Sprintf("%d bytes; an archive has at most %d", len(data), lim.archive)}
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return &ArchiveError{Msg: "not a gzip-compressed tar archive (" + err.Error() + ")"}
 	}
-	stream := &limitedReader{r: zr, n: maxStream}
+	stream := &limitedReader{r: zr, n: lim.stream()}
 	tr := tar.NewReader(stream)
 	corrupt := func(entry string, err error) error {
 		switch {
 		case errors.Is(err, errBomb):
-			return &ArchiveError{Entry: entry, Msg: fmt.Sprintf("the archive expands to more than %d bytes (a decompression bomb?)", int64(maxStream))}
+			return &ArchiveError{Entry: entry, Msg: fmt.Sprintf("the archive expands to more than %d bytes (a decompression bomb?)", lim.stream())}
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 			return &ArchiveError{Entry: entry, Msg: "truncated archive"}
 		}
@@ -124,14 +119,14 @@ func unpack(data []byte, dst string) error {
 		default:
 			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("has entry type %q; a pack holds regular files only", hdr.Typeflag)}
 		}
-		if hdr.Size < 0 || hdr.Size > maxFileSize {
-			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("is %d bytes; a file of a pack has at most %d", hdr.Size, maxFileSize)}
+		if hdr.Size < 0 || hdr.Size > lim.file {
+			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("is %d bytes; a file of a pack has at most %d", hdr.Size, lim.file)}
 		}
-		if total += hdr.Size; total > maxPackSize {
-			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("the files add up to more than %d bytes", maxPackSize)}
+		if total += hdr.Size; total > lim.pack {
+			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("the files add up to more than %d bytes", lim.pack)}
 		}
-		if count++; count > maxFiles+1 {
-			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("more than %d files", maxFiles)}
+		if count++; count > lim.files+1 {
+			return &ArchiveError{Entry: name, Msg: fmt.Sprintf("more than %d files", lim.files)}
 		}
 		if rel == SumsName {
 			sums, err = io.ReadAll(tr)
