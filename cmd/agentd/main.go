@@ -95,11 +95,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	n, err := daemon.Check(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	packs, perr := daemon.CheckPacks(cfg)
+	if err != nil || perr != nil {
+		for _, e := range []error{err, perr} {
+			if e != nil {
+				fmt.Fprintln(stderr, e)
+			}
+		}
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d scripts compiled)\n", cfg.File, n)
+	fmt.Fprintf(stdout, "%s: ok (%d scripts compiled, %d packs checked)\n", cfg.File, n, packs)
 	return exitOK
 }
 
@@ -108,7 +113,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, daemon.Options{Stdout: stdout, Stderr: stderr})
+	d, err := daemon.New(cfg, daemon.Options{Stdout: stdout, Stderr: stderr, Version: Version})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailure

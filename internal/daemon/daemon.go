@@ -23,8 +23,9 @@ import (
 
 // Options are what the process gives the daemon.
 type Options struct {
-	Stdout io.Writer // what scripts print
-	Stderr io.Writer // the log, unless the configuration names a file
+	Stdout  io.Writer // what scripts print
+	Stderr  io.Writer // the log, unless the configuration names a file
+	Version string    // agentd's version, checked against the packs' agentd ranges
 }
 
 // A Daemon is a running agentd.
@@ -43,7 +44,10 @@ type Daemon struct {
 	// ops serializes everything that starts, reloads or stops scripts:
 	// start-up, the file watcher's loop and SIGHUP.
 	ops       sync.Mutex
-	scripts   map[string]*script // by absolute path
+	scripts   map[string]*script      // by absolute path
+	packs     map[string]*runningPack // by pack name
+	started   time.Time
+	statusDir string // where the packs status file was written
 	watcher   *watch.Watcher
 	watchDone chan struct{}
 }
@@ -59,7 +63,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script)}
+	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script), packs: make(map[string]*runningPack)}
 	level, err := logging.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return nil, err
@@ -107,9 +111,11 @@ func (d *Daemon) Logger() *slog.Logger { return d.log }
 // Runtime returns the daemon's runtime.
 func (d *Daemon) Runtime() *runtime.Runtime { return d.rt }
 
-// Start starts every configured script. Scripts that fail to load are
-// logged with file and line and left out; Start fails only when a script
-// path is missing, or when scripts were configured and none started.
+// Start starts every pack (agentd.packs folders and the packs installed in
+// packs_dir) whose ranges are met, then every configured script.
+// Scripts and packs that fail to load are logged with file and line and
+// left out; Start fails only when a script path is missing, or when
+// scripts or packs were there and none started.
 func (d *Daemon) Start() error {
 	if len(d.cfg.Exchange) > 0 {
 		d.log.Warn("the exchange is not available in this version; [[exchange]] entries are ignored", "entries", len(d.cfg.Exchange))
@@ -120,6 +126,8 @@ func (d *Daemon) Start() error {
 	}
 	d.ops.Lock()
 	defer d.ops.Unlock()
+	d.started = time.Now()
+	packsLoaded, packsFailed := d.syncPacks("start", false)
 	failed := 0
 	for _, f := range files {
 		hash, _ := fileHash(f)
@@ -128,7 +136,8 @@ func (d *Daemon) Start() error {
 		}
 	}
 	started := len(files) - failed
-	d.log.Info("agentd started", "scripts", started, "failed", failed, "process", d.rt.ProcessIdentity())
+	d.log.Info("agentd started", "scripts", started, "failed", failed, "packs", packsLoaded, "packs_failed", packsFailed, "process", d.rt.ProcessIdentity())
+	started, failed = started+packsLoaded, failed+packsFailed
 	if failed > 0 {
 		if started == 0 {
 			return ErrNoScripts
@@ -171,6 +180,7 @@ func (d *Daemon) Done() <-chan struct{} { return d.rt.Done() }
 func (d *Daemon) Close(ctx context.Context) error {
 	d.stopWatching()
 	err := d.rt.Shutdown(ctx)
+	d.removeStatus()
 	if d.logf != nil {
 		_ = d.logf.Close()
 	}

@@ -98,6 +98,7 @@ func (d *Daemon) watchFolders() bool {
 			dirs = append(dirs, filepath.Dir(m))
 		}
 	}
+	dirs = append(dirs, d.packFolders()...)
 	for i, dir := range dirs {
 		dirs[i] = existingAncestor(dir)
 	}
@@ -146,6 +147,9 @@ func (d *Daemon) changed(path string) {
 		d.syncScript(path, d.configured())
 	}
 	d.syncModule(path)
+	if d.packPath(path) {
+		d.syncPacks("file changed", false)
+	}
 }
 
 // rescan looks at every script and module again (after lost events).
@@ -164,6 +168,7 @@ func (d *Daemon) rescan() {
 	for _, m := range d.modules() {
 		d.syncModule(m)
 	}
+	d.syncPacks("rescan", false)
 }
 
 // syncScript starts, reloads or stops the script at path so that it

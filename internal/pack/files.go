@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -147,3 +148,29 @@ func readRegular(path string, max int64) ([]byte, error) {
 
 // errNotPack says that a folder has no pack.toml.
 var errNotPack = errors.New("no " + ManifestName)
+
+// Digest returns a SHA-256 over the paths and contents of the files of
+// the pack folder dir (those Build would pack), to tell whether any of
+// them changed.
+func Digest(dir string) ([32]byte, error) {
+	files, err := collect(dir)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	h := sha256.New()
+	for _, f := range files {
+		data, err := readRegular(f.path, limits.file)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		sum := sha256.Sum256(data)
+		fmt.Fprintf(h, "%x  %s\n", sum, f.rel)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+// Compile compiles every Lua file of the pack folder dir; the error lists
+// every file that does not compile, each with file:line.
+func Compile(dir string) error { return compileAll(dir) }
