@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -178,5 +179,62 @@ func TestPackPacksDirDefault(t *testing.T) {
 	}
 	if code, _, errs := agentd(t, work, "pack", "list", "-c", "missing.toml"); code != exitUsage || !strings.Contains(errs, "missing.toml") {
 		t.Errorf("missing -c: exit %d, stderr %s", code, errs)
+	}
+}
+
+// With a daemon running on the packs folder, list shows what it does
+// with each pack; an install is picked up while it runs.
+func TestPackListWithRunningDaemon(t *testing.T) {
+	work := files(t, map[string]string{
+		"config.toml":            "[agentd]\nhot_reload = true\nreload_debounce = \"20ms\"\nshutdown_delay = \"0s\"\n",
+		"packs/future/pack.toml": "name = \"future\"\nversion = \"1.0.0\"\nagentd = \">=9.0.0\"\nscripts = [\"main.lua\"]\n",
+		"packs/future/main.lua":  "print('future')\n",
+	})
+	mustRun(t, work, "pack", "init", "greeter")
+	src := filepath.Join(work, "greeter", "greeter.lua")
+	os.WriteFile(src, []byte(string(readFile(t, src))+"\nfunction svc:destroy() print(\"greeter stops\") end\nprint(\"greeter loaded\")\n"), 0o644)
+
+	d := start(t, work)
+	waitFile(t, filepath.Join(work, "packs", ".status.json"))
+	out := mustRun(t, work, "pack", "list")
+	if !strings.Contains(out, "future  1.0.0    skipped") || !strings.Contains(out, "future: needs agentd >=9.0.0; this is agentd "+Version) {
+		t.Errorf("list with a daemon:\n%s", out)
+	}
+	mustRun(t, work, "pack", "install", "greeter")
+	d.expect("greeter loaded")
+	for !strings.Contains(mustRun(t, work, "pack", "list"), "greeter  0.1.0    loaded") {
+		select {
+		case <-d.done:
+			t.Fatalf("agentd exited:\n%s", d.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	mustRun(t, work, "pack", "remove", "greeter")
+	d.expect("greeter stops")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.wait(); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, d.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(work, "packs", ".status.json")); err == nil {
+		t.Errorf("the status file outlived the daemon")
+	}
+	if out := mustRun(t, work, "pack", "list"); !strings.Contains(out, "no agentd runs on ") {
+		t.Errorf("list after the daemon stopped:\n%s", out)
+	}
+}
+
+// waitFile waits for a file to appear; the deadline only keeps a broken
+// build from hanging.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never appeared", path)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
