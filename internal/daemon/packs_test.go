@@ -185,6 +185,11 @@ function c:init() print("alpha says", self:call("alpha", "whoami"), "beta says",
 	if strings.Contains(h.logs.String(), `msg="script reloaded" pack=alpha`) {
 		t.Errorf("alpha reloaded for beta's table:\n%s", h.logs.String())
 	}
+
+	// a module of alpha's lib/ changes: alpha reloads, beta does not
+	h.write("alpha/lib/util.lua", `return {name = "util of alpha, edited"}`)
+	h.expect("util of alpha, edited\thost alpha\ttrue\tnil")
+	h.logs.waitFor(t, `msg="script reloaded" pack=alpha`)
 }
 
 // A pack that fails to load, or whose ranges are not met, is reported;
