@@ -101,7 +101,7 @@ func unpack(data []byte, dst string, lim sizeLimits) error {
 			return &ArchiveError{Entry: name, Msg: "appears twice"}
 		}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 		case tar.TypeDir:
 			dirs[rel] = true
 			if err := os.MkdirAll(filepath.Join(dst, filepath.FromSlash(rel)), 0o755); err != nil {
