@@ -17,7 +17,7 @@ import (
 
 // writePack makes a pack folder with a manifest, one agent and a passing
 // test, plus the extra files given.
-func writePack(t *testing.T, dir, name, version, extraManifest string, extra map[string]string) string {
+func writePack(t testing.TB, dir, name, version, extraManifest string, extra map[string]string) string {
 	t.Helper()
 	files := map[string]string{
 		"pack.toml": fmt.Sprintf("name = %q\nversion = %q\ndescription = \"the %s pack\"\nscripts = [\"main.lua\"]\n%s", name, version, name, extraManifest),
