@@ -10,40 +10,41 @@ import (
 func TestRunTestsFailures(t *testing.T) {
 	const main = "local s = agentd.service(\"p\")\nfunction s:init() self:startTimer(self.tick, 0.01) end\nfunction s:tick() end\n"
 	cases := []struct {
-		name  string
-		files map[string]string
-		want  []string
+		name    string
+		files   map[string]string
+		want    []string
+		timeout time.Duration // replaces the manifest's 5s
 	}{
 		{"passes", map[string]string{
 			"test/a_test.lua": "local test = require(\"agentd.test\")\ntest.ok(agentd.config.x == 2 and agentd.config.y == 1)\ntest.done()\n",
-		}, nil},
+		}, nil, 0},
 		{"no done", map[string]string{
 			"test/a_test.lua": "-- never calls test.done()\n",
-		}, []string{"test/a_test.lua: test.done() not called within 200ms"}},
+		}, []string{"test/a_test.lua: test.done() not called within 200ms"}, 200 * time.Millisecond},
 		{"assertion in a callback", map[string]string{
 			"test/a_test.lua": "local test = require(\"agentd.test\")\nlocal s = agentd.service()\nfunction s:init()\n  test.equal({1, {a = \"x\"}}, {1, {a = \"y\"}}, \"tables\")\nend\n",
-		}, []string{`test/a_test.lua:4: tables: got {1, {a = "x"}}, want {1, {a = "y"}} (in init)`}},
+		}, []string{`test/a_test.lua:4: tables: got {1, {a = "x"}}, want {1, {a = "y"}} (in init)`}, 0},
 		{"error in a pack agent", map[string]string{
 			"main.lua":        "local s = agentd.service(\"p\")\nfunction s:init() self:startTimer(self.tick, 0.01, \"t\") end\nfunction s:tick() error(\"agent broke\") end\n",
 			"test/a_test.lua": "-- waits; the agent's error ends the test\n",
-		}, []string{"main.lua:3: agent broke (in timer t of service p)"}},
+		}, []string{"main.lua:3: agent broke (in timer t of service p)"}, 0},
 		{"output of a failed test is kept", map[string]string{
 			"test/a_test.lua": "print(\"printed\")\nagentd.log.warning(\"logged\")\nrequire(\"agentd.test\").fail()\n",
-		}, []string{"test/a_test.lua:3: test.fail called"}},
+		}, []string{"test/a_test.lua:3: test.fail called"}, 0},
 		{"pack script does not load", map[string]string{
 			"main.lua":        "error(\"no way\")\n",
 			"test/a_test.lua": "require(\"agentd.test\").done()\n",
-		}, []string{"main.lua:1: no way"}},
+		}, []string{"main.lua:1: no way"}, 0},
 		{"fail", map[string]string{
 			"test/a_test.lua": "local test = require(\"agentd.test\")\nif agentd.config.x then test.fail(\"on purpose\") end\n",
-		}, []string{"test/a_test.lua:2: on purpose"}},
+		}, []string{"test/a_test.lua:2: on purpose"}, 0},
 		{"shutdown", map[string]string{
 			"test/a_test.lua": "agentd.scheduleShutdown(0)\n",
-		}, []string{"the runtime shut down before test.done()"}},
+		}, []string{"the runtime shut down before test.done()"}, 0},
 		{"two files, one fails", map[string]string{
 			"test/a_test.lua": "require(\"agentd.test\").done()\n",
 			"test/b_test.lua": "local test = require(\"agentd.test\")\ntest.equal(1, 2)\n",
-		}, []string{"test/b_test.lua:2: got 1, want 2"}},
+		}, []string{"test/b_test.lua:2: got 1, want 2"}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,8 +52,8 @@ func TestRunTestsFailures(t *testing.T) {
 			for k, v := range tc.files {
 				files[k] = v
 			}
-			dir := writePack(t, t.TempDir(), "p", "1.0.0", "[config]\nx = 1\ny = 1\n[test]\ntimeout = \"200ms\"\n[test.config]\nx = 2\n", files)
-			results, err := RunTests(dir, TestOptions{})
+			dir := writePack(t, t.TempDir(), "p", "1.0.0", "[config]\nx = 1\ny = 1\n[test]\ntimeout = \"5s\"\n[test.config]\nx = 2\n", files)
+			results, err := RunTests(dir, TestOptions{Timeout: tc.timeout})
 			if err != nil {
 				t.Fatal(err)
 			}
