@@ -1,5 +1,7 @@
 // Package daemon assembles agentd from a configuration: the logger, the
-// runtime, the Lua host and the scripts. cmd/agentd only parses flags,
+// runtime, the Lua host, the scripts and the script packs (packs.go: every
+// pack is started, reloaded and stopped under ops, like the scripts, and
+// its state is written to packs_dir/.status.json). cmd/agentd only parses flags,
 // handles signals and turns results into exit codes.
 package daemon
 
