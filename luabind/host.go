@@ -37,6 +37,9 @@ type Options struct {
 	// Modules are Go values that scripts can require by name; they are
 	// exposed with gopher-luar (fields, methods and functions).
 	Modules map[string]any
+	// LuaModules are Lua modules bundled with the program: module name →
+	// Lua source. require finds them after the script's own module files.
+	LuaModules map[string]string
 }
 
 // A Host runs Lua scripts as agents of one runtime. It holds what all

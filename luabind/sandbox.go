@@ -29,7 +29,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 		sc:       sc,
 		L:        L,
 		agent:    agent,
-		log:      h.log.With("script", sc.display),
+		log:      h.log.With(append([]any{"script", sc.display}, sc.opts.LogAttrs...)...),
 		cos:      make(map[*lua.LState]*co),
 		bindings: make(map[*runtime.Binding]*lua.LUserData),
 		loaded:   make(map[string]lua.LValue),
@@ -90,10 +90,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 
 	g.RawSetString("print", L.NewFunction(st.print))
 	g.RawSetString("require", L.NewFunction(st.require))
-	var cfg map[string]any
-	if h.opts.Config != nil {
-		cfg = h.opts.Config(sc.name)
-	}
+	cfg := sc.configTable()
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
@@ -199,9 +196,10 @@ func (st *state) print(L *lua.LState) int {
 var loadingModule = &lua.LUserData{}
 
 // require loads a module: "agentd", a Go module given in Options.Modules,
-// or a Lua file found under the script's own folder (a.b → a/b.lua or
-// a/b/init.lua). A module's chunk runs once per state; its result (true if
-// it returns nothing) is cached.
+// a Lua file found in the script's module folders (by default its own
+// folder; a.b → a/b.lua or a/b/init.lua), or a Lua module bundled through
+// Options.LuaModules. A module's chunk runs once per state; its result
+// (true if it returns nothing) is cached.
 func (st *state) require(L *lua.LState) int {
 	name := L.CheckString(1)
 	if v, ok := st.loaded[name]; ok {
@@ -222,14 +220,22 @@ func (st *state) require(L *lua.LState) int {
 		return 1
 	}
 	path, tried := st.findModule(name)
-	if path == "" {
+	var proto *lua.FunctionProto
+	if path != "" {
+		p, err := st.h.compile(path)
+		if err != nil {
+			L.RaiseError("require: %s", err.Error())
+		}
+		proto = p
+		st.sc.addDep(path)
+	} else if p, ok, err := st.h.bundled(name); ok {
+		if err != nil {
+			L.RaiseError("require: %s", err.Error())
+		}
+		proto = p
+	} else {
 		L.RaiseError("require: module %q not found (looked for %s)", name, strings.Join(tried, ", "))
 	}
-	proto, err := st.h.compile(path)
-	if err != nil {
-		L.RaiseError("require: %s", err.Error())
-	}
-	st.sc.addDep(path)
 	st.loaded[name] = loadingModule
 	ok := false
 	defer func() {
@@ -261,7 +267,7 @@ func (st *state) findModule(name string) (string, []string) {
 	for _, dir := range st.sc.searchDirs() {
 		for _, cand := range []string{filepath.Join(dir, rel+".lua"), filepath.Join(dir, rel, "init.lua")} {
 			tried = append(tried, DisplayPath(cand))
-			if fi, err := os.Stat(cand); err == nil && fi.Mode().IsRegular() {
+			if fi, err := os.Stat(cand); err == nil && fi.Mode().IsRegular() && st.sc.allowed(cand) {
 				return cand, tried
 			}
 		}

@@ -18,7 +18,9 @@ type Script struct {
 	h       *Host
 	path    string // absolute
 	display string // as shown in messages
-	name    string // file name without .lua: the key of its config table
+	name    string // the agent's name: the file name without .lua, unless LoadOptions say otherwise
+	opts    LoadOptions
+	root    string // opts.Root, absolute and with links resolved
 	agent   *runtime.Agent
 	st      *state // owner goroutine only
 
@@ -33,7 +35,15 @@ type Script struct {
 // A syntax error, or an error while the chunk runs, is a *ScriptError
 // naming file and line; then nothing of the script stays behind.
 func (h *Host) Load(path string) (*Script, error) {
+	return h.load(path, LoadOptions{})
+}
+
+func (h *Host) load(path string, opts LoadOptions) (*Script, error) {
 	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := realRoot(opts.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +55,13 @@ func (h *Host) Load(path string) (*Script, error) {
 		h:       h,
 		path:    abs,
 		display: DisplayPath(abs),
-		name:    strings.TrimSuffix(filepath.Base(abs), ".lua"),
+		name:    opts.Name,
+		opts:    opts,
+		root:    root,
 		deps:    make(map[string]struct{}),
+	}
+	if sc.name == "" {
+		sc.name = strings.TrimSuffix(filepath.Base(abs), ".lua")
 	}
 	agent, err := h.rt.NewAgent(sc.name)
 	if err != nil {
@@ -174,7 +189,8 @@ func (st *state) close() {
 // Path returns the script's absolute path.
 func (sc *Script) Path() string { return sc.path }
 
-// Name returns the script's name: its file name without ".lua".
+// Name returns the script's name: its file name without ".lua", or the
+// Name of its LoadOptions.
 func (sc *Script) Name() string { return sc.name }
 
 // Agent returns the script's agent.
@@ -204,6 +220,3 @@ func (sc *Script) addDep(path string) {
 	sc.deps[path] = struct{}{}
 	sc.mu.Unlock()
 }
-
-// searchDirs are the folders require looks in.
-func (sc *Script) searchDirs() []string { return []string{filepath.Dir(sc.path)} }

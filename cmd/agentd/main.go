@@ -1,6 +1,7 @@
 // Command agentd runs Lua agents: `agentd run` starts the daemon on a
 // configuration file, `agentd check` validates one, `agentd version`
-// prints the version.
+// prints the version, `agentd pack ...` makes, tests, installs and
+// removes script packs.
 package main
 
 import (
@@ -32,6 +33,7 @@ const usage = `usage:
   agentd run   [-c config.toml]   run the daemon (default config: ./config.toml)
   agentd check [-c config.toml]   validate the configuration and compile every script
   agentd version                  print the version
+  agentd pack  init|build|install|list|remove|test ...   script packs ("agentd pack help")
 `
 
 func main() {
@@ -48,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "pack":
+		return cmdPack(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "agentd", Version)
 		return exitOK
@@ -91,11 +95,16 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	n, err := daemon.Check(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	packs, perr := daemon.CheckPacks(cfg)
+	if err != nil || perr != nil {
+		for _, e := range []error{err, perr} {
+			if e != nil {
+				fmt.Fprintln(stderr, e)
+			}
+		}
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d scripts compiled)\n", cfg.File, n)
+	fmt.Fprintf(stdout, "%s: ok (%d scripts compiled, %d packs checked)\n", cfg.File, n, packs)
 	return exitOK
 }
 
@@ -104,7 +113,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, daemon.Options{Stdout: stdout, Stderr: stderr})
+	d, err := daemon.New(cfg, daemon.Options{Stdout: stdout, Stderr: stderr, Version: Version})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailure

@@ -71,7 +71,7 @@ func TestUsageAndVersion(t *testing.T) {
 // The sample configuration at the repository root decodes and its scripts compile.
 func TestCheckSampleConfig(t *testing.T) {
 	code, out, errs := inProcess("check", "-c", "../../config.toml")
-	if code != exitOK || !strings.Contains(out, "ok (4 scripts compiled)") {
+	if code != exitOK || !strings.Contains(out, "ok (4 scripts compiled, 2 packs checked)") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 }

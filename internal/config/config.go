@@ -24,7 +24,8 @@ type Config struct {
 // Agentd is the [agentd] table.
 type Agentd struct {
 	Scripts        []Script
-	PacksDir       string // absolute after Decode; Default has it relative
+	PacksDir       string   // absolute after Decode; Default has it relative
+	Packs          []Script // pack folders run in place, besides those installed in PacksDir
 	HotReload      bool
 	RequestTimeout time.Duration // > 0
 	ShutdownDelay  time.Duration
@@ -34,7 +35,8 @@ type Agentd struct {
 	MailboxSize    int           // >= 1
 }
 
-// Script is one entry of agentd.scripts: a file, a folder or a glob.
+// Script is one entry of agentd.scripts (a file, a folder or a glob) or of
+// agentd.packs (a pack folder).
 type Script struct {
 	Spec string // as written in the file
 	Path string // absolute; for a glob, the absolute pattern

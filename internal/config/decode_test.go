@@ -193,6 +193,8 @@ func errorCases() []errorCase {
 			`expected an array of strings (files, folders or globs), got string "a.lua"`},
 		{"scripts element", "[agentd]\nscripts = [\n  \"a.lua\",\n  \"b.lua\",\n  7,\n]\n", 5, "agentd.scripts[3]", "expected a string, got integer 7"},
 		{"empty script", "[agentd]\nscripts = [\"\"]\n", 2, "agentd.scripts[1]", "empty path"},
+		{"packs not an array", "[agentd]\npacks = \"p\"\n", 2, "agentd.packs", "expected an array of pack folders, got string \"p\""},
+		{"empty pack", "[agentd]\npacks = [\n\"a\",\n\"\"]\n", 4, "agentd.packs[2]", "empty path"},
 		{"bad log level", "[log]\nlevel = \"verbose\"\n", 2, "log.level",
 			`unknown level "verbose" (want "debug", "info", "notice", "warning" or "error")`},
 		{"bad log format", "[log]\nformat = \"xml\"\n", 2, "log.format", `unknown format "xml" (want "text" or "json")`},
@@ -329,5 +331,21 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "none.toml"))
 	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "none.toml") {
 		t.Errorf("Load(missing) = %v", err)
+	}
+}
+
+// agentd.packs lists pack folders, resolved against the config file's folder.
+func TestDecodePacks(t *testing.T) {
+	cfg, err := Decode("conf/agentd.toml", []byte("[agentd]\npacks = [\n  \"packs/heartbeat\",\n  \"/opt/recorder\",\n]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := filepath.Abs("conf")
+	want := []Script{
+		{Spec: "packs/heartbeat", Path: filepath.Join(dir, "packs/heartbeat"), Line: 3},
+		{Spec: "/opt/recorder", Path: "/opt/recorder", Line: 4},
+	}
+	if !reflect.DeepEqual(cfg.Agentd.Packs, want) {
+		t.Errorf("packs %+v, want %+v", cfg.Agentd.Packs, want)
 	}
 }

@@ -29,6 +29,7 @@ func (d *decoder) agentd(p keyPath, m map[string]any) {
 	d.table(p, m, []field{
 		{"scripts", d.scripts},
 		{"packs_dir", d.setString(&a.PacksDir)},
+		{"packs", d.packs},
 		{"hot_reload", d.setBool(&a.HotReload)},
 		{"request_timeout", d.setDuration(&a.RequestTimeout, time.Nanosecond, 0)},
 		{"shutdown_delay", d.setDuration(&a.ShutdownDelay, 0, 0)},
@@ -66,6 +67,26 @@ func (d *decoder) scripts(p keyPath, v any) {
 			continue
 		}
 		d.cfg.Agentd.Scripts = append(d.cfg.Agentd.Scripts, Script{Spec: spec, Path: d.abs(spec), Line: d.lines.lookup(q)})
+	}
+}
+
+// packs reads agentd.packs: pack folders to run in place.
+func (d *decoder) packs(p keyPath, v any) {
+	list, ok := d.list(p, v, "an array of pack folders")
+	if !ok {
+		return
+	}
+	for i, e := range list {
+		q := p.index(i)
+		spec, ok := d.str(q, e)
+		if !ok {
+			continue
+		}
+		if spec == "" {
+			d.errorf(q, "empty path")
+			continue
+		}
+		d.cfg.Agentd.Packs = append(d.cfg.Agentd.Packs, Script{Spec: spec, Path: d.abs(spec), Line: d.lines.lookup(q)})
 	}
 }
 

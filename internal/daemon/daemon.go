@@ -20,8 +20,9 @@ import (
 
 // Options are what the process gives the daemon.
 type Options struct {
-	Stdout io.Writer // what scripts print
-	Stderr io.Writer // the log, unless the configuration names a file
+	Stdout  io.Writer // what scripts print
+	Stderr  io.Writer // the log, unless the configuration names a file
+	Version string    // agentd's version, checked against the packs' agentd ranges
 }
 
 // A Daemon is a running agentd.
@@ -40,7 +41,10 @@ type Daemon struct {
 	// ops serializes everything that starts, reloads or stops scripts:
 	// start-up, the file watcher's loop and SIGHUP.
 	ops       sync.Mutex
-	scripts   map[string]*script // by absolute path
+	scripts   map[string]*script      // by absolute path
+	packs     map[string]*runningPack // by pack name
+	started   time.Time
+	statusDir string // where the packs status file was written
 	watcher   *watch.Watcher
 	watchDone chan struct{}
 
@@ -60,7 +64,8 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script), quit: make(chan struct{})}
+	d := &Daemon{cfg: cfg, opts: opts, level: new(slog.LevelVar), scripts: make(map[string]*script),
+		packs: make(map[string]*runningPack), quit: make(chan struct{})}
 	level, err := logging.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return nil, err
@@ -109,9 +114,11 @@ func (d *Daemon) Logger() *slog.Logger { return d.log }
 // Runtime returns the daemon's runtime.
 func (d *Daemon) Runtime() *runtime.Runtime { return d.rt }
 
-// Start starts every configured script. Scripts that fail to load are
-// logged with file and line and left out; Start fails only when a script
-// path is missing, or when scripts were configured and none started.
+// Start starts every pack (agentd.packs folders and the packs installed in
+// packs_dir) whose ranges are met, then every configured script.
+// Scripts and packs that fail to load are logged with file and line and
+// left out; Start fails only when a script path is missing, or when
+// scripts or packs were there and none started.
 func (d *Daemon) Start() error {
 	if len(d.cfg.Exchange) > 0 {
 		d.log.Warn("the exchange is not available in this version; [[exchange]] entries are ignored", "entries", len(d.cfg.Exchange))
@@ -122,6 +129,8 @@ func (d *Daemon) Start() error {
 	}
 	d.ops.Lock()
 	defer d.ops.Unlock()
+	d.started = time.Now()
+	packsLoaded, packsFailed := d.syncPacks("start", false)
 	failed := 0
 	for _, f := range files {
 		hash, _, _ := readHash(f)
@@ -130,7 +139,8 @@ func (d *Daemon) Start() error {
 		}
 	}
 	started := len(files) - failed
-	d.log.Info("agentd started", "scripts", started, "failed", failed, "process", d.rt.ProcessIdentity())
+	d.log.Info("agentd started", "scripts", started, "failed", failed, "packs", packsLoaded, "packs_failed", packsFailed, "process", d.rt.ProcessIdentity())
+	started, failed = started+packsLoaded, failed+packsFailed
 	if failed > 0 {
 		if started == 0 {
 			return ErrNoScripts
@@ -184,6 +194,7 @@ func (d *Daemon) Close(ctx context.Context) error {
 	d.quitOnce.Do(func() { close(d.quit) })
 	d.stopWatching()
 	err := d.rt.Shutdown(ctx)
+	d.removeStatus()
 	if n := d.stdout.droppedLines(); n > 0 {
 		d.log.Warn("print output was lost: standard output could not be written", "lines", n)
 	}

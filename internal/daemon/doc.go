@@ -1,6 +1,8 @@
 // Package daemon assembles agentd from a configuration: the logger, the
-// runtime, the Lua host and the scripts, the file watcher and SIGHUP
-// reconfiguration. cmd/agentd only parses flags, handles signals and turns
+// runtime, the Lua host and the scripts, the script packs (packs.go: every
+// pack is started, reloaded and stopped under ops, like the scripts, and
+// its state is written to packs_dir/.status.json), the file watcher and
+// SIGHUP reconfiguration. cmd/agentd only parses flags, handles signals and turns
 // results into exit codes.
 //
 // # Goroutines and the ops mutex

@@ -91,7 +91,8 @@ func (d *Daemon) reconfigure(next *config.Config) {
 		d.rt.SetShutdownDelay(next.Agentd.ShutdownDelay)
 	}
 	note("agentd.reload_drain", next.Agentd.ReloadDrain != prev.Agentd.ReloadDrain)
-	note("agentd.packs_dir", next.Agentd.PacksDir != prev.Agentd.PacksDir) // no packs yet: recorded only
+	note("agentd.packs_dir", next.Agentd.PacksDir != prev.Agentd.PacksDir)
+	note("agentd.packs", !reflect.DeepEqual(next.Agentd.Packs, prev.Agentd.Packs))
 	note("agentd.hot_reload", next.Agentd.HotReload != prev.Agentd.HotReload)
 	note("agentd.reload_debounce", next.Agentd.ReloadDebounce != prev.Agentd.ReloadDebounce)
 	note("exchange", !reflect.DeepEqual(next.Exchange, prev.Exchange))
@@ -125,6 +126,8 @@ func (d *Daemon) reconfigure(next *config.Config) {
 			d.reload(p, s, "configuration changed")
 		}
 	}
+	// packs found, gone or with a changed [config.NAME] start, stop or reload
+	d.syncPacks("configuration changed", sandbox)
 	d.watchFolders()
 	d.log.Info("configuration reloaded", "changed", changed)
 }

@@ -36,6 +36,13 @@ func readHash(path string) ([32]byte, []byte, error) {
 	return sha256.Sum256(data), data, nil
 }
 
+// fileHash returns the hash of the file's content, and whether it could
+// be read (see readHash).
+func fileHash(path string) ([32]byte, bool) {
+	h, _, err := readHash(path)
+	return h, err == nil
+}
+
 // blank reports whether content is empty or only white space: a file an
 // editor or a program has truncated and not written yet.
 func blank(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
@@ -110,6 +117,7 @@ func (d *Daemon) watchFolders() bool {
 			dirs = append(dirs, filepath.Dir(m))
 		}
 	}
+	dirs = append(dirs, d.packFolders()...)
 	for i, dir := range dirs {
 		dirs[i] = existingAncestor(dir)
 	}
@@ -163,6 +171,9 @@ func (d *Daemon) changed(path string) {
 	for _, m := range sameFile(path, toSet(d.modules())) {
 		d.syncModule(m)
 	}
+	if d.packPath(path) {
+		d.syncPacks("file changed", false)
+	}
 }
 
 // sameFile returns path if it is one of known, else the paths of known
@@ -198,6 +209,7 @@ func (d *Daemon) rescan() {
 		}
 		d.syncModule(m)
 	}
+	d.syncPacks("rescan", false)
 }
 
 // syncScript starts, reloads or stops the script at path so that it

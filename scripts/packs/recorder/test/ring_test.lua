@@ -1,0 +1,16 @@
+-- The ring keeps the newest values.
+local test = require("agentd.test")
+local ring = require("recorder.ring")
+
+local r = ring.new(3)
+test.equal(r:items(), {})
+test.equal(r:push("a"), nil)
+r:push("b")
+r:push("c")
+test.equal(r:items(), {"a", "b", "c"})
+test.equal(r:push("d"), "a", "push answers what it dropped")
+r:push("e")
+test.equal(r:items(), {"c", "d", "e"})
+test.equal(r:len(), 3)
+test.equal(ring.new(2, {"x", "y", "z"}):items(), {"y", "z"}, "a ring made from more items than it holds")
+test.done()
