@@ -12,7 +12,7 @@ func reportMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"publishReport": func(L *lua.LState) int {
 			sv := self(L)
-			content := value(L, "publishReport", 3, "content")
+			content := sv.st.content(L, "publishReport", 3, "content")
 			if subj, ok := L.Get(2).(lua.LString); ok {
 				sv.rs.Publish(string(subj), content, lifetime(L, 4))
 			} else {
@@ -35,7 +35,7 @@ func reportMethods() map[string]lua.LGFunction {
 				L.ArgError(2, "expected the subscriber's binding")
 			}
 			subj := L.CheckString(3)
-			content := value(L, "sendReport", 4, "content")
+			content := sv.st.content(L, "sendReport", 4, "content")
 			L.Push(lua.LBool(sv.rs.SendReport(to, subj, content) > 0))
 			return 1
 		},

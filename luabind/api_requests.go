@@ -141,7 +141,7 @@ func requestMethods() map[string]lua.LGFunction {
 				L.Push(lua.LFalse)
 				return 1
 			}
-			sv.rs.Answer(r, value(L, "resumeResponse", 3, "result"))
+			sv.rs.Answer(r, sv.st.content(L, "resumeResponse", 3, "result"))
 			L.Push(lua.LTrue)
 			return 1
 		},
@@ -199,6 +199,9 @@ func rawcall(L *lua.LState) int {
 		}
 		a = append(a, v)
 	}
+	if err := st.h.checkSize(a, "args"); err != nil {
+		raise2(L, "call: "+err.Error())
+	}
 	id := sv.rs.SendRequest(tgt, string(method), a)
 	sv.rs.ProcessResponse(id, func(res any, _ string) {
 		st.resumeParked(c, lua.LTrue, ToLua(st.L, res))
@@ -225,6 +228,9 @@ func args(L *lua.LState, fname string, n int) []any {
 	out := make([]any, 0, top-n+1)
 	for i := n; i <= top; i++ {
 		out = append(out, value(L, fname, i, fmt.Sprintf("args[%d]", i-n+1)))
+	}
+	if err := stateOf(L).h.checkSize(out, "args"); err != nil {
+		L.RaiseError("%s: %s", fname, err.Error())
 	}
 	return out
 }
@@ -322,6 +328,9 @@ func (st *state) answer(c *co, rets []lua.LValue, errv lua.LValue) {
 		res = rets[0]
 	}
 	v, err := FromLua(res, "result")
+	if err == nil {
+		err = st.h.checkSize(v, "result")
+	}
 	if err != nil {
 		r.Fail(runtime.NewFailure(runtime.ServerResponseEncodingError, err.Error()))
 		return

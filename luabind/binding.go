@@ -63,10 +63,19 @@ func bindingMethods() map[string]lua.LGFunction {
 	}
 }
 
+// bindingEq compares bindings by agent identity: a remote service that
+// reappears (after a lost connection) is the same agent with a new binding.
 func bindingEq(L *lua.LState) int {
 	a, _ := L.Get(1).(*lua.LUserData)
 	b, _ := L.Get(2).(*lua.LUserData)
-	L.Push(lua.LBool(a != nil && b != nil && a.Value == b.Value))
+	var x, y *runtime.Binding
+	if a != nil {
+		x, _ = a.Value.(*runtime.Binding)
+	}
+	if b != nil {
+		y, _ = b.Value.(*runtime.Binding)
+	}
+	L.Push(lua.LBool(x != nil && y != nil && (x == y || x.Identity() == y.Identity())))
 	return 1
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agentd/agentd/internal/regfile"
+	"github.com/agentd/agentd/internal/wire"
 	"github.com/agentd/agentd/runtime"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -34,6 +35,11 @@ type Options struct {
 	// Config returns the configuration table of a script, by script name
 	// (the file name without ".lua"); it becomes agentd.config.
 	Config func(name string) map[string]any
+	// MaxContentSize, when positive, bounds the encoded size (see package
+	// wire) of report content, request arguments and results: a larger
+	// value is an error at the Lua call that sends it. The daemon sets it
+	// when the exchange is on, to what one exchange message can carry.
+	MaxContentSize int
 	// Modules are Go values that scripts can require by name; they are
 	// exposed with gopher-luar (fields, methods and functions).
 	Modules map[string]any
@@ -227,6 +233,21 @@ func DisplayPath(path string) string {
 		return rel
 	}
 	return path
+}
+
+// checkSize refuses v when its encoded size is over MaxContentSize.
+func (h *Host) checkSize(v any, what string) error {
+	limit := h.opts.MaxContentSize
+	if limit <= 0 {
+		return nil
+	}
+	if n, ok := wire.SizeWithin(v, limit); !ok {
+		if n < 0 {
+			return fmt.Errorf("%s cannot be encoded for the exchange", what)
+		}
+		return fmt.Errorf("%s is too large: over %d bytes encoded, the exchange's limit", what, limit)
+	}
+	return nil
 }
 
 // print writes one line for a script's print call.

@@ -53,6 +53,17 @@ func (st *state) newSvc(cfg runtime.ServiceConfig) (*svc, error) {
 			t.RawSetString("status", lua.LNumber(n.Status))
 			st.hook(sv, "handlePublisherNotification", t)
 		},
+		Connection: func(ev runtime.ConnectionEvent) {
+			t := st.L.CreateTable(0, 7)
+			t.RawSetString("state", lua.LNumber(ev.State))
+			t.RawSetString("remoteProcess", lua.LString(ev.RemoteProcess))
+			t.RawSetString("remoteAddress", lua.LString(ev.RemoteAddress))
+			t.RawSetString("localAddress", lua.LString(ev.LocalAddress))
+			t.RawSetString("group", lua.LString(ev.Group))
+			t.RawSetString("role", lua.LString(ev.Role))
+			t.RawSetString("failed", lua.LBool(ev.Failed))
+			st.hook(sv, "handleConnection", t)
+		},
 		InvalidMethod: func(r *runtime.Request) {
 			fn, ok := st.L.GetField(sv.tbl, "invalidMethod").(*lua.LFunction)
 			if !ok {
@@ -172,6 +183,17 @@ func toTarget(v lua.LValue) (runtime.Target, string) {
 func value(L *lua.LState, fname string, n int, root string) any {
 	v, err := FromLua(L.Get(n), root)
 	if err != nil {
+		L.RaiseError("%s: %s", fname, err.Error())
+	}
+	return v
+}
+
+// content converts argument n as report content, a request argument or
+// a result: like value, and also refused when its encoded size is over
+// the exchange's limit (Options.MaxContentSize).
+func (st *state) content(L *lua.LState, fname string, n int, root string) any {
+	v := value(L, fname, n, root)
+	if err := st.h.checkSize(v, root); err != nil {
 		L.RaiseError("%s: %s", fname, err.Error())
 	}
 	return v

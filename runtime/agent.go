@@ -29,6 +29,7 @@ type Agent struct {
 	rt   *Runtime
 	name string
 	log  *slog.Logger
+	opts AgentOptions
 	mb   *mailbox
 
 	// Owned by the owner goroutine.
@@ -57,15 +58,42 @@ type Agent struct {
 	done chan struct{}
 }
 
+// AgentOptions configure one agent; the zero value gives the runtime's defaults.
+type AgentOptions struct {
+	// MailboxSize bounds the reports and requests queued for the agent
+	// (0: Options.MailboxSize).
+	MailboxSize int
+	// StopLast makes an orderly shutdown stop this agent only after every
+	// other agent has stopped, and keeps it handling every entry until
+	// then: what the others do while they stop (destroy hooks' last
+	// reports, withdrawals) still reaches it. For agents that carry the
+	// others' traffic, such as the exchange.
+	StopLast bool
+	// NoWait exempts the agent from back-pressure (see Agent.backpressure):
+	// its registry changes never wait for slow subscribers. For agents
+	// that must keep reading from elsewhere, such as the exchange.
+	NoWait bool
+}
+
 // NewAgent starts an agent. name is used in logs (for a script, its file name).
 func (rt *Runtime) NewAgent(name string) (*Agent, error) {
+	return rt.NewAgentWith(name, AgentOptions{})
+}
+
+// NewAgentWith starts an agent with its own options.
+func (rt *Runtime) NewAgentWith(name string, opts AgentOptions) (*Agent, error) {
 	a := &Agent{
 		rt:   rt,
 		name: name,
 		log:  rt.log.With("agent", name),
+		opts: opts,
 		done: make(chan struct{}),
 	}
-	a.mb = newMailbox(rt.opts.MailboxSize, a.run)
+	size := opts.MailboxSize
+	if size <= 0 {
+		size = rt.opts.MailboxSize
+	}
+	a.mb = newMailbox(size, a.run)
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
@@ -192,7 +220,7 @@ func (a *Agent) runBatch(batch []entry, i int) (next int) {
 		switch {
 		case a.stopping:
 			a.refuse(e)
-		case e.kind == entryNotice && a.stopAsked.Load():
+		case e.kind == entryNotice && a.stopAsked.Load() && !a.opts.StopLast:
 			// the agent is about to stop: its services are going away,
 			// and a backlog of announcements must not hold up its stop
 		default:
@@ -324,6 +352,10 @@ const MaxBackpressure = 10 * time.Second
 // other cannot wait on each other in a circle.
 func (a *Agent) backpressure() {
 	if len(a.congested) == 0 {
+		return
+	}
+	if a.opts.NoWait {
+		a.congested = nil
 		return
 	}
 	list := a.congested

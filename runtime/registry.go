@@ -131,10 +131,14 @@ func (r *registry) announceGroup(b *Binding, g string, st Status) {
 	r.announce(regKey{regGroup, g}, ev)
 }
 
-func (r *registry) register(s *Service, groups []string) {
+// register makes s visible; a duplicate identity is refused.
+func (r *registry) register(s *Service, groups []string) error {
 	b := s.b
 	r.lockFor(s.agent)
 	defer r.unlock()
+	if r.byID[b.identity] != nil {
+		return ErrDuplicate
+	}
 	r.order++
 	b.order = r.order
 	r.byID[b.identity] = b
@@ -151,6 +155,7 @@ func (r *registry) register(s *Service, groups []string) {
 			r.attach(sub, s)
 		}
 	}
+	return nil
 }
 
 func (r *registry) withdraw(s *Service) {

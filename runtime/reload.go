@@ -92,7 +92,9 @@ func (a *Agent) Commit(next []*Service, remove []*Service) error {
 	}
 	for _, s := range next {
 		if s.predecessor == nil {
-			s.rt.reg.register(s, s.initGroups)
+			if err := s.rt.reg.register(s, s.initGroups); err != nil {
+				return err // cannot happen: a new local identity is unique
+			}
 			s.initGroups = nil
 			s.rt.reg.attachHeld(s)
 		}

@@ -480,3 +480,38 @@ func (s *Service) CachedSubjects() []string {
 	}
 	return out
 }
+
+// Forward hands one report of this (remote) publisher to subscriber to:
+// to each of its subscriptions to this service whose pattern is exactly
+// pattern and matches subject, with the original publish time at. It is
+// not cached. It returns how many deliveries were queued (a full mailbox
+// drops, as for Publish). It may be called from any goroutine; reports
+// forwarded from one goroutine keep their order. The exchange uses it to
+// deliver what a publisher of another process sent for one subscription.
+func (s *Service) Forward(to *Binding, pattern, subject string, content any, at time.Time) int {
+	if to == nil {
+		return 0
+	}
+	var delivered, dropped uint64
+	s.pubMu.Lock()
+	if s.life == lifeEnded || s.life == lifeHeld {
+		s.pubMu.Unlock()
+		return 0
+	}
+	var msg *reportMsg
+	for _, sub := range s.subscribers {
+		if sub.binding == to && sub.pattern.String() == pattern && sub.pattern.Match(subject) {
+			if msg == nil {
+				msg = &reportMsg{pub: s.b, subject: subject, content: content, time: at}
+			}
+			if deliver(sub, msg) {
+				delivered++
+			} else {
+				dropped++
+			}
+		}
+	}
+	s.pubMu.Unlock()
+	s.rt.countReports(0, delivered, dropped)
+	return int(delivered)
+}

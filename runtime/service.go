@@ -36,6 +36,9 @@ type Hooks struct {
 	// InvalidMethod answers a request for a method that is not exported.
 	// Without it the request fails with SERVER_METHOD_UNAVAILABLE.
 	InvalidMethod func(*Request)
+	// Connection is told of every exchange connection change (see
+	// Runtime.AnnounceConnection).
+	Connection func(ConnectionEvent)
 }
 
 // Status is a registry status, numbered as OSE's SERVICE_AVAILABLE and
@@ -77,6 +80,9 @@ var (
 	ErrDestroyed  = errors.New("runtime: service destroyed")
 	ErrBadGroup   = errors.New("runtime: group name must not be empty")
 	ErrRegistered = errors.New("runtime: service already registered")
+	// ErrDuplicate is returned by Register for a service whose identity
+	// is already registered (only a remote service can have one).
+	ErrDuplicate = errors.New("runtime: a service with this identity is already registered")
 )
 
 // A Service is a service agent: it has a binding (identity) in the
@@ -162,6 +168,25 @@ func (a *Agent) NewService(cfg ServiceConfig) (*Service, error) {
 	return s, nil
 }
 
+// NewRemoteService creates a stand-in for a service of another process:
+// a service of this agent whose binding has the remote identity and
+// process and location Remote. Once registered it is visible like a local
+// service; requests to it reach this agent (its InvalidMethod hook), and
+// subscribers attach to it (its Subscription hook is told), so the agent
+// can carry both to the other process. Reports from there are handed to
+// its subscribers with Forward. The exchange uses it.
+func (a *Agent) NewRemoteService(cfg ServiceConfig, identity, process string) (*Service, error) {
+	if identity == "" || process == "" {
+		return nil, errors.New("runtime: a remote service needs an identity and a process")
+	}
+	s, err := a.NewService(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.b.identity, s.b.process, s.b.location = identity, process, Remote
+	return s, nil
+}
+
 // Agent returns the agent that owns the service.
 func (s *Service) Agent() *Agent { return s.agent }
 
@@ -223,8 +248,10 @@ func (s *Service) Register() error {
 	default:
 		return ErrNotHeld // a held service becomes visible through Commit
 	}
+	if err := s.rt.reg.register(s, s.initGroups); err != nil {
+		return err
+	}
 	s.setLife(lifeLive)
-	s.rt.reg.register(s, s.initGroups)
 	s.initGroups = nil
 	s.agent.backpressure()
 	return nil

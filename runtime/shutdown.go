@@ -120,10 +120,23 @@ func (sd *shutdownState) arrive(rt *Runtime) {
 	sd.arrived = true
 	sd.mu.Unlock()
 	sd.tell(ShutdownArrived)
+	var last []*Agent
+	var first []*Agent
 	for _, a := range rt.agentsSnapshot() {
-		a.Stop()
+		if a.opts.StopLast {
+			last = append(last, a)
+		} else {
+			first = append(first, a)
+			a.Stop()
+		}
 	}
 	go func() {
+		for _, a := range first {
+			<-a.done
+		}
+		for _, a := range last {
+			a.Stop()
+		}
 		rt.wg.Wait()
 		close(sd.done)
 	}()
