@@ -275,6 +275,16 @@ func (s *Service) IgnoreReports(target Target, patterns ...string) {
 	}
 }
 
+// IgnoreAll cancels every report subscription of the service.
+func (s *Service) IgnoreAll() {
+	r := &s.rt.reg
+	r.lockFor(s.agent)
+	defer r.unlock()
+	for _, sub := range s.repSubs {
+		r.dropReportSub(sub)
+	}
+}
+
 // publishers returns the registered local services a subscription key
 // attaches to; registry.mu is held.
 func (r *registry) publishers(k targetKey) []*Service {

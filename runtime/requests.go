@@ -104,6 +104,9 @@ type Request struct {
 	seq      uint64 // arrival order at the target
 }
 
+// To returns the binding the request was addressed to.
+func (r *Request) To() *Binding { return r.to }
+
 // Answered reports whether Reply or Fail has been called.
 func (r *Request) Answered() bool { return r.answered }
 

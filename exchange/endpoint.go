@@ -1,0 +1,681 @@
+package exchange
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agentd/agentd/runtime"
+	"github.com/nats-io/nats.go"
+)
+
+// endpoint is one connection of this process to a service space: a NATS
+// connection (to its own hub for a server endpoint), one group, and an
+// agent of the runtime that owns everything the endpoint does there.
+//
+// Goroutines: the endpoint's agent (its owner goroutine) keeps the
+// state: peers, stand-ins, forwarded requests, what it sends. The reader
+// goroutine takes every message of the endpoint from one channel, in wire
+// order, checks sequence numbers, hands reports straight to their local
+// subscribers (runtime.Service.Forward may run on any goroutine) and posts
+// everything else to the agent. nats.go's handlers only post to the agent.
+type endpoint struct {
+	x     *Exchange
+	cfg   EndpointConfig
+	log   *slog.Logger
+	rt    *runtime.Runtime
+	agent *runtime.Agent
+	self  *runtime.Service // the endpoint's own service (audience "": never travels)
+	g     string           // group token
+	hub   *hub             // server endpoints
+	nc    *nats.Conn
+	in    chan *nats.Msg
+	stop  chan struct{}
+	done  chan struct{} // the reader has ended
+
+	// Owned by the agent goroutine.
+	connected bool
+	sess      uint64
+	seqAll    uint64
+	seqTo     map[string]uint64
+	buf       []byte
+	peers     map[string]*peer             // by incarnation
+	local     map[string]*svcInfo          // local services that travel on this endpoint, by identity
+	forwarded map[string]*forwardedRequest // requests sent to peers, by conversation id
+	refused   map[string]bool              // incarnations of another major version, logged once
+	closing   bool
+
+	// Stand-ins of remote publishers by identity, for the reader.
+	standMu sync.RWMutex
+	stand   map[string]*runtime.Service
+
+	// Reader goroutine only.
+	rx map[string]*rxState
+
+	// heard: when each peer was last heard from (reader writes, agent reads).
+	heardMu sync.Mutex
+	heard   map[string]time.Time
+
+	stats *counters
+}
+
+// rxState is what the reader knows of one sender's streams.
+type rxState struct {
+	sess    uint64
+	all, to uint64 // last sequence number seen on each stream
+}
+
+// forwardedRequest is a local request carried to a peer.
+type forwardedRequest struct {
+	r    *runtime.Request
+	peer string // incarnation
+}
+
+func newEndpoint(x *Exchange, cfg EndpointConfig) *endpoint {
+	return &endpoint{
+		x:         x,
+		cfg:       cfg,
+		log:       x.log.With("endpoint", describe(cfg)),
+		rt:        x.rt,
+		g:         groupToken(cfg.Group),
+		in:        make(chan *nats.Msg, inboxSize),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		seqTo:     make(map[string]uint64),
+		peers:     make(map[string]*peer),
+		local:     make(map[string]*svcInfo),
+		forwarded: make(map[string]*forwardedRequest),
+		refused:   make(map[string]bool),
+		stand:     make(map[string]*runtime.Service),
+		rx:        make(map[string]*rxState),
+		heard:     make(map[string]time.Time),
+		stats:     &x.stats,
+	}
+}
+
+// inboxSize bounds the messages waiting for the reader; past it NATS
+// drops them (a slow consumer), which the sequence numbers reveal.
+const inboxSize = 1 << 16
+
+func describe(cfg EndpointConfig) string {
+	if cfg.Role == RoleServer {
+		return "server " + cfg.Listen
+	}
+	return "client " + strings.Join(cfg.Connect, ",")
+}
+
+// start makes the endpoint's agent and service, starts the hub of a
+// server endpoint, and connects.
+func (e *endpoint) start() error {
+	a, err := e.rt.NewAgentWith("exchange "+describe(e.cfg), runtime.AgentOptions{StopLast: true, NoWait: true, MailboxSize: 1 << 20})
+	if err != nil {
+		return err
+	}
+	e.agent = a
+	var startErr error
+	if err := a.Do(func() { startErr = e.startOnAgent() }); err != nil {
+		return err
+	}
+	if startErr != nil {
+		a.Stop()
+		<-a.Done()
+		return startErr
+	}
+	return nil
+}
+
+func (e *endpoint) startOnAgent() error {
+	s, err := e.agent.NewService(runtime.ServiceConfig{Name: "", Audience: runtime.AudienceProcess})
+	if err != nil {
+		return err
+	}
+	e.self = s
+	go e.read()
+	e.agent.OnExit(e.shutdown)
+	if e.cfg.Role == RoleServer {
+		h, err := startHub(e.cfg, e.rt.ProcessIdentity(), e.log)
+		if err != nil {
+			return err
+		}
+		e.hub = h
+	}
+	// the local services that travel here: a snapshot, then every change
+	s.SubscribeRegistry(e.localChange)
+	if err := s.Register(); err != nil {
+		return err
+	}
+	s.StartTimer(HeartbeatInterval, "heartbeat", e.tick)
+	return e.connect()
+}
+
+// connect opens the NATS connection; for a client it retries as configured.
+func (e *endpoint) connect() error {
+	name := clientName(e.x.inc, e.g, e.rt.ProcessIdentity())
+	post := func(fn func()) { _ = e.agent.Post(fn) }
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.ReconnectBufSize(-1), // nothing of an old session is flushed into a new one
+		nats.ConnectHandler(func(nc *nats.Conn) { post(func() { e.up(nc) }) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { post(func() { e.up(nc) }) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.down(err) }) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { e.asyncError(err) }),
+	}
+	var urls string
+	if e.hub != nil {
+		opts = append(opts, e.hub.participantOptions()...)
+		opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	} else {
+		more, err := clientOptions(e.cfg)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, more...)
+		urls = strings.Join(e.cfg.Connect, ",")
+		if e.cfg.Retry > 0 {
+			opts = append(opts, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+				nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
+				nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
+		} else {
+			opts = append(opts, nats.NoReconnect())
+		}
+	}
+	nc, err := nats.Connect(urls, opts...)
+	if err != nil {
+		// a single attempt failed
+		e.failed(err)
+		return nil
+	}
+	e.nc = nc
+	for _, subj := range []string{helloSubject(e.g), allSubject(e.g), toSubject(e.g, e.x.inc)} {
+		sub, err := nc.ChanSubscribe(subj, e.in)
+		if err != nil {
+			nc.Close()
+			return fmt.Errorf("exchange: subscribe %s: %w", subj, err)
+		}
+		_ = sub.SetPendingLimits(-1, -1) // the channel is the bound
+	}
+	if e.hub != nil {
+		if err := e.hub.watchClients(e.clientEvent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clientOptions are a client endpoint's security options.
+func clientOptions(cfg EndpointConfig) ([]nats.Option, error) {
+	var o []nats.Option
+	if cfg.Token != "" {
+		o = append(o, nats.Token(cfg.Token))
+	}
+	return o, nil
+}
+
+// up runs when the connection is (re)established: a new session.
+func (e *endpoint) up(nc *nats.Conn) {
+	if e.closing {
+		return
+	}
+	e.nc = nc
+	e.connected = true
+	e.sess++
+	e.seqAll = 0
+	clear(e.seqTo)
+	e.stats.Connects.Add(1)
+	e.log.Info("exchange connected", "url", nc.ConnectedUrlRedacted(), "session", e.sess)
+	e.sendHello()
+	e.send(allSubject(e.g), &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
+	if e.hub == nil {
+		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			State:         runtime.ConnectionActive,
+			RemoteProcess: serverProcess(nc.ConnectedServerName()),
+			RemoteAddress: hostPort(nc.ConnectedUrl()),
+			LocalAddress:  localAddr(nc),
+			Group:         e.cfg.Group,
+			Role:          RoleClient,
+		})
+	}
+}
+
+// down runs when the connection is lost: every remote service seen
+// through it is withdrawn at once, and requests to them fail.
+func (e *endpoint) down(err error) {
+	if !e.connected {
+		return
+	}
+	e.connected = false
+	cause := "connection to the hub lost"
+	if err != nil {
+		cause += ": " + err.Error()
+	}
+	e.log.Warn("exchange disconnected: withdrawing the services seen through it", "error", err, "peers", len(e.peers))
+	for _, p := range e.peerList() {
+		e.gone(p, cause)
+	}
+	if e.hub == nil && !e.closing {
+		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			State:         runtime.ConnectionInactive,
+			RemoteAddress: hostPortOf(e.cfg.Connect),
+			Group:         e.cfg.Group,
+			Role:          RoleClient,
+		})
+	}
+}
+
+// failed runs for each failed connection attempt of a client.
+func (e *endpoint) failed(err error) {
+	if e.closing {
+		return
+	}
+	e.stats.ConnectFailures.Add(1)
+	e.log.Warn("exchange connection attempt failed", "error", err, "retry", e.cfg.Retry)
+	e.rt.AnnounceConnection(runtime.ConnectionEvent{
+		State:         runtime.ConnectionInactive,
+		RemoteAddress: hostPortOf(e.cfg.Connect),
+		Group:         e.cfg.Group,
+		Role:          RoleClient,
+		Failed:        true,
+	})
+}
+
+var slowOnce atomic.Bool
+
+func (e *endpoint) asyncError(err error) {
+	if err == nats.ErrSlowConsumer {
+		e.stats.SlowConsumer.Add(1)
+		if !slowOnce.Swap(true) {
+			e.log.Warn("exchange: messages dropped because they arrived faster than agentd took them (slow consumer); lost messages are resynchronised")
+		}
+		return
+	}
+	e.log.Warn("exchange", "error", err)
+}
+
+// clientEvent runs on a nats.go goroutine of a hub for every client that
+// connects or disconnects.
+func (e *endpoint) clientEvent(ev clientEvent) {
+	inc, group, proc, ok := parseClientName(ev.Name)
+	if !ok || inc == e.x.inc {
+		return
+	}
+	_ = e.agent.Post(func() {
+		state := runtime.ConnectionActive
+		if !ev.Connected {
+			state = runtime.ConnectionInactive
+			// tell that process's group: it is gone
+			e.sendUnsequenced(allSubject(group), &message{Kind: kGone, ID: inc, Details: "connection closed: " + ev.Reason})
+			if p := e.peers[inc]; p != nil && group == e.g {
+				e.gone(p, "connection closed: "+ev.Reason)
+			}
+		}
+		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			State:         state,
+			RemoteProcess: proc,
+			RemoteAddress: ev.Host,
+			LocalAddress:  e.hub.Addr(),
+			Group:         groupName(group),
+			Role:          RoleServer,
+		})
+	})
+}
+
+// shutdown runs as the agent's last act: say bye, close the connection
+// and stop the hub.
+func (e *endpoint) shutdown() {
+	e.closing = true
+	if e.nc != nil {
+		if e.connected {
+			e.send(allSubject(e.g), &message{Kind: kBye})
+			_ = e.nc.FlushTimeout(time.Second)
+		}
+		e.nc.Close()
+	}
+	close(e.stop)
+	<-e.done
+	if e.hub != nil {
+		e.hub.shutdown()
+	}
+	for _, p := range e.peerList() {
+		e.gone(p, "exchange stopped")
+	}
+}
+
+// tick sends a heartbeat and finds peers that fell silent.
+func (e *endpoint) tick(string) {
+	if e.connected {
+		e.send(allSubject(e.g), &message{Kind: kHeartbeat, Proc: e.rt.ProcessIdentity()})
+	}
+	now := time.Now()
+	e.heardMu.Lock()
+	var silent []*peer
+	for inc, p := range e.peers {
+		if at, ok := e.heard[inc]; ok && now.Sub(at) > HeartbeatTimeout {
+			silent = append(silent, p)
+		}
+	}
+	e.heardMu.Unlock()
+	for _, p := range silent {
+		e.gone(p, fmt.Sprintf("not heard from for %v", HeartbeatTimeout))
+	}
+	e.self.StartTimer(HeartbeatInterval, "heartbeat", e.tick)
+}
+
+func (e *endpoint) sendHello() {
+	e.sendUnsequenced(helloSubject(e.g), &message{Kind: kHello, Major: ProtocolMajor, Minor: ProtocolMinor,
+		Proc: e.rt.ProcessIdentity(), Version: e.x.version, Hub: e.hub != nil})
+}
+
+// send publishes m on subj with this session's next sequence number for
+// that stream. Nothing is sent while disconnected: a new session begins
+// with a full snapshot.
+func (e *endpoint) send(subj string, m *message) {
+	if !e.connected {
+		return
+	}
+	if m.To != "" {
+		e.seqTo[m.To]++
+		m.Seq = e.seqTo[m.To]
+	} else {
+		e.seqAll++
+		m.Seq = e.seqAll
+	}
+	e.publish(subj, m)
+}
+
+// sendTo sends m to one peer's directed stream.
+func (e *endpoint) sendTo(inc string, m *message) {
+	m.To = inc
+	e.send(toSubject(e.g, inc), m)
+}
+
+// sendUnsequenced publishes a message outside the sequenced streams
+// (hello, refuse, gone).
+func (e *endpoint) sendUnsequenced(subj string, m *message) {
+	if !e.connected {
+		return
+	}
+	e.publish(subj, m)
+}
+
+func (e *endpoint) publish(subj string, m *message) {
+	m.Inc, m.Sess = e.x.inc, e.sess
+	b, err := m.encode(e.buf[:0])
+	if err != nil {
+		e.stats.EncodeErrors.Add(1)
+		e.log.Error("exchange: message cannot be encoded", "kind", m.Kind, "error", err)
+		return
+	}
+	if len(b) > int(e.nc.MaxPayload()) {
+		e.stats.Oversized.Add(1)
+		e.log.Error("exchange: message over the connection's size limit: not sent", "kind", m.Kind, "bytes", len(b), "limit", e.nc.MaxPayload())
+		return
+	}
+	e.buf = b
+	if err := e.nc.Publish(subj, b); err != nil {
+		e.stats.SendErrors.Add(1)
+		return
+	}
+	e.stats.Sent.Add(1)
+}
+
+// read is the reader goroutine.
+func (e *endpoint) read() {
+	defer close(e.done)
+	for {
+		select {
+		case <-e.stop:
+			return
+		case msg := <-e.in:
+			e.receive(msg)
+		}
+	}
+}
+
+// receive checks one message and dispatches it. Anything malformed,
+// foreign or stale is dropped and counted.
+func (e *endpoint) receive(msg *nats.Msg) {
+	e.stats.Received.Add(1)
+	m, err := decode(msg.Data)
+	if err != nil {
+		e.stats.Malformed.Add(1)
+		e.log.Debug("exchange: malformed message dropped", "subject", msg.Subject, "error", err)
+		return
+	}
+	if m.Inc == e.x.inc {
+		return // our own broadcast
+	}
+	if strings.HasPrefix(msg.Subject, "agentd.hello.") {
+		if m.Kind != kHello && m.Kind != kRefuse {
+			e.stats.Malformed.Add(1)
+			return
+		}
+		e.noteHeard(m.Inc)
+		_ = e.agent.Post(func() { e.hello(m) })
+		return
+	}
+	if m.To != "" && m.To != e.x.inc {
+		e.stats.Stale.Add(1) // for a previous run of this process
+		return
+	}
+	if m.Kind == kGone { // a hub's notice: not sequenced
+		_ = e.agent.Post(func() { e.goneNotice(m) })
+		return
+	}
+	rx := e.rx[m.Inc]
+	switch {
+	case rx == nil || m.Sess > rx.sess:
+		rx = &rxState{sess: m.Sess}
+		e.rx[m.Inc] = rx
+	case m.Sess < rx.sess:
+		e.stats.Stale.Add(1) // an earlier session of that process
+		return
+	}
+	last := &rx.all
+	if m.To != "" {
+		last = &rx.to
+	}
+	if *last != 0 && m.Seq != *last+1 {
+		lost := int64(m.Seq) - int64(*last) - 1
+		e.stats.Gaps.Add(1)
+		inc := m.Inc
+		_ = e.agent.Post(func() { e.resync(inc, fmt.Sprintf("%d messages lost", lost)) })
+	}
+	*last = m.Seq
+	e.noteHeard(m.Inc)
+	if m.Kind == kReport {
+		e.report(m)
+		return
+	}
+	_ = e.agent.Post(func() { e.handle(m) })
+}
+
+func (e *endpoint) noteHeard(inc string) {
+	e.heardMu.Lock()
+	e.heard[inc] = time.Now()
+	e.heardMu.Unlock()
+}
+
+// report hands a report from a remote publisher to its local subscriber.
+func (e *endpoint) report(m *message) {
+	e.standMu.RLock()
+	pub := e.stand[m.Pub]
+	e.standMu.RUnlock()
+	sub := e.rt.LookupServiceAddress(m.Sub)
+	if pub == nil || sub == nil || sub.Location() != runtime.Local {
+		e.stats.Unroutable.Add(1)
+		return
+	}
+	pub.Forward(sub, m.Pattern, m.Subject, m.Content, time.Unix(0, m.Time))
+	e.stats.ReportsIn.Add(1)
+}
+
+// handle runs a message on the agent goroutine.
+func (e *endpoint) handle(m *message) {
+	if e.closing {
+		return
+	}
+	p := e.peers[m.Inc]
+	if p == nil {
+		switch m.Kind {
+		case kSnapshot, kHeartbeat, kAvailable:
+			if m.Proc == "" {
+				e.stats.Malformed.Add(1)
+				return
+			}
+			p = e.newPeer(m.Inc, m.Proc, m.Sess)
+		case kBye:
+			return
+		default:
+			// we never heard its hello (or dropped it): ask for everything
+			p = e.newPeer(m.Inc, "", m.Sess)
+			e.sendTo(p.inc, &message{Kind: kSync, Details: "unknown sender"})
+			return
+		}
+	}
+	switch m.Kind {
+	case kHeartbeat:
+	case kBye:
+		e.gone(p, "it left")
+	case kSnapshot:
+		if m.Proc != "" {
+			p.proc = m.Proc
+		}
+		e.snapshot(p, m.Svcs)
+	case kAvailable:
+		for _, s := range m.Svcs {
+			e.available(p, s)
+		}
+	case kWithdrawn:
+		e.withdrawn(p, m.ID)
+	case kJoin:
+		if s := p.services[m.ID]; s != nil {
+			_ = s.JoinGroup(m.Group)
+		}
+	case kLeave:
+		if s := p.services[m.ID]; s != nil {
+			s.LeaveGroup(m.Group)
+		}
+	case kSync:
+		e.reset(p, "it lost messages ("+m.Details+")")
+		e.sendTo(p.inc, &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
+		e.sendSubs(p)
+	case kSubs:
+		e.subscriptions(p, m.Subs)
+	case kSubscribe:
+		e.subscribe(p, subInfo{Pub: m.Pub, Sub: m.Sub, Pattern: m.Pattern})
+	case kUnsub:
+		e.unsubscribe(p, subInfo{Pub: m.Pub, Sub: m.Sub, Pattern: m.Pattern})
+	case kRequest:
+		e.request(p, m)
+	case kResponse, kFailure:
+		e.answer(p, m)
+	default:
+		e.stats.Malformed.Add(1)
+	}
+}
+
+// hello handles a process (re)joining, or another major version.
+func (e *endpoint) hello(m *message) {
+	if e.closing {
+		return
+	}
+	if m.Kind == kRefuse {
+		if m.To == e.x.inc && !e.refused[m.Inc] {
+			e.refused[m.Inc] = true
+			e.log.Error("exchange: a peer refuses this agentd's protocol version", "peer", m.Proc, "its_major", m.Major, "our_major", ProtocolMajor)
+		}
+		return
+	}
+	if m.Major != ProtocolMajor {
+		e.stats.Refused.Add(1)
+		if !e.refused[m.Inc] {
+			e.refused[m.Inc] = true
+			e.log.Error("exchange: refusing a peer of another protocol version", "peer", m.Proc, "its_major", m.Major, "our_major", ProtocolMajor)
+			e.sendUnsequenced(helloSubject(e.g), &message{Kind: kRefuse, To: m.Inc, Major: ProtocolMajor, Minor: ProtocolMinor, Proc: e.rt.ProcessIdentity()})
+		}
+		return
+	}
+	p := e.peers[m.Inc]
+	switch {
+	case p == nil:
+		p = e.newPeer(m.Inc, m.Proc, m.Sess)
+	case m.Sess != p.sess:
+		// it reconnected: it dropped everything of ours
+		p.sess = m.Sess
+		e.reset(p, "it reconnected")
+	}
+	p.proc, p.hub = m.Proc, m.Hub
+	e.sendTo(p.inc, &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
+	e.sendSubs(p)
+}
+
+// goneNotice handles a hub's notice that a process's connection is lost.
+func (e *endpoint) goneNotice(m *message) {
+	if p := e.peers[m.ID]; p != nil {
+		e.gone(p, m.Details)
+	}
+}
+
+// resync runs when messages from a peer were lost: both sides start
+// their conversation over.
+func (e *endpoint) resync(inc, why string) {
+	p := e.peers[inc]
+	if p == nil || e.closing {
+		return
+	}
+	e.log.Warn("exchange: messages from a peer were lost: resynchronising", "peer", p.proc, "why", why)
+	e.reset(p, "messages from it were lost")
+	e.sendTo(inc, &message{Kind: kSync, Details: why})
+	e.sendSubs(p)
+}
+
+// The helpers below read addresses for connection events.
+
+func serverProcess(name string) string {
+	if p, ok := strings.CutPrefix(name, "agentd:"); ok {
+		return p
+	}
+	return name
+}
+
+func hostPort(u string) string {
+	if x, err := url.Parse(u); err == nil && x.Host != "" {
+		return x.Host
+	}
+	return u
+}
+
+func hostPortOf(urls []string) string {
+	var out []string
+	for _, u := range urls {
+		out = append(out, hostPort(u))
+	}
+	return strings.Join(out, ",")
+}
+
+func localAddr(nc *nats.Conn) string {
+	if a, err := nc.GetClientIP(); err == nil {
+		return a.String()
+	}
+	return ""
+}
+
+func groupName(token string) string {
+	if token == "_" {
+		return ""
+	}
+	return token
+}
+
+// parseClientName reads "agentd/INC/GROUP/PROCESS".
+func parseClientName(name string) (inc, group, proc string, ok bool) {
+	parts := strings.SplitN(name, "/", 4)
+	if len(parts) != 4 || parts[0] != "agentd" || parts[1] == "" {
+		return "", "", "", false
+	}
+	return parts[1], parts[2], parts[3], true
+}

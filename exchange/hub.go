@@ -1,0 +1,198 @@
+package exchange
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// hub is an embedded nats-server: the hub of a server endpoint. Clients
+// authenticate with the endpoint's token (if any) into the global
+// account; the hub itself watches clients come and go through a system
+// user only it knows.
+type hub struct {
+	cfg  EndpointConfig
+	log  *slog.Logger
+	ns   *server.Server
+	auth *hubAuth
+	sys  *nats.Conn // in the system account: connect and disconnect events
+}
+
+// clientEvent is a client connection seen by a hub.
+type clientEvent struct {
+	Connected bool
+	Name      string // the client's name: agentd clients are named by clientName
+	Host      string // its address
+	Reason    string // why it disconnected
+}
+
+// startHub starts the hub of a server endpoint.
+func startHub(cfg EndpointConfig, proc string, log *slog.Logger) (*hub, error) {
+	opts, err := hubOptions(cfg, proc)
+	if err != nil {
+		return nil, err
+	}
+	auth := &hubAuth{token: cfg.Token, sysUser: "agentd-system", sysPass: randomHex(16)}
+	opts.CustomClientAuthentication = auth
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: hub on %s: %w", cfg.Listen, err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("exchange: hub on %s did not start", cfg.Listen)
+	}
+	auth.mu.Lock()
+	auth.sys, auth.app = ns.SystemAccount(), ns.GlobalAccount()
+	auth.mu.Unlock()
+	if auth.sys == nil || auth.app == nil {
+		ns.Shutdown()
+		return nil, errors.New("exchange: hub: no system or global account")
+	}
+	return &hub{cfg: cfg, log: log, ns: ns, auth: auth}, nil
+}
+
+// hubOptions builds the nats-server options of a server endpoint of
+// process proc.
+func hubOptions(cfg EndpointConfig, proc string) (*server.Options, error) {
+	host, port, err := splitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	opts := &server.Options{
+		ServerName:   "agentd:" + proc, // clients read the hub's process from it
+		Host:         host,
+		Port:         port,
+		NoSigs:       true,
+		NoLog:        true,
+		PingInterval: hubPingInterval,
+		MaxPingsOut:  hubMaxPingsOut,
+		MaxPayload:   maxPayload,
+	}
+	return opts, nil
+}
+
+// maxPayload is the largest message a hub accepts (NATS's default).
+const maxPayload = 1 << 20
+
+func splitHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("exchange: listen address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("exchange: listen address %q: bad port", addr)
+	}
+	if port == 0 {
+		port = -1 // nats-server's "pick a free port"
+	}
+	return host, port, nil
+}
+
+// Addr returns the address clients connect to.
+func (h *hub) Addr() string {
+	if a, ok := h.ns.Addr().(*net.TCPAddr); ok {
+		return a.String()
+	}
+	return h.cfg.Listen
+}
+
+// participantOptions are the options of the hub's own process joining it.
+func (h *hub) participantOptions() []nats.Option {
+	o := []nats.Option{nats.InProcessServer(h.ns)}
+	if h.cfg.Token != "" {
+		o = append(o, nats.Token(h.cfg.Token))
+	}
+	return o
+}
+
+// watchClients calls fn for every client of the global account that
+// connects to or disconnects from this hub (not from other hubs of its
+// cluster, which report their own). fn runs on a nats.go goroutine.
+func (h *hub) watchClients(fn func(clientEvent)) error {
+	nc, err := nats.Connect("", nats.InProcessServer(h.ns), nats.UserInfo(h.auth.sysUser, h.auth.sysPass),
+		nats.Name("agentd-hub-watch"), nats.NoReconnect())
+	if err != nil {
+		return fmt.Errorf("exchange: hub: system connection: %w", err)
+	}
+	h.sys = nc
+	self := h.ns.Name()
+	acc := h.ns.GlobalAccount().Name
+	on := func(connected bool) nats.MsgHandler {
+		return func(m *nats.Msg) {
+			var ev server.DisconnectEventMsg // a superset of ConnectEventMsg
+			if json.Unmarshal(m.Data, &ev) != nil || ev.Server.Name != self {
+				return
+			}
+			fn(clientEvent{Connected: connected, Name: ev.Client.Name, Host: ev.Client.Host, Reason: ev.Reason})
+		}
+	}
+	if _, err := nc.Subscribe("$SYS.ACCOUNT."+acc+".CONNECT", on(true)); err != nil {
+		return err
+	}
+	if _, err := nc.Subscribe("$SYS.ACCOUNT."+acc+".DISCONNECT", on(false)); err != nil {
+		return err
+	}
+	return nc.Flush()
+}
+
+// shutdown stops the hub.
+func (h *hub) shutdown() {
+	if h.sys != nil {
+		h.sys.Close()
+	}
+	h.ns.Shutdown()
+	h.ns.WaitForShutdown()
+}
+
+// hubAuth admits the hub's own system user into the system account and
+// every other client, if it presents the token (when one is set), into
+// the global account.
+type hubAuth struct {
+	token            string
+	sysUser, sysPass string
+
+	mu       sync.Mutex
+	sys, app *server.Account // set once the server runs
+}
+
+func (a *hubAuth) Check(c server.ClientAuthentication) bool {
+	a.mu.Lock()
+	sys, app := a.sys, a.app
+	a.mu.Unlock()
+	if sys == nil || app == nil {
+		return false // not ready yet
+	}
+	o := c.GetOpts()
+	if o.Username == a.sysUser {
+		if subtle.ConstantTimeCompare([]byte(o.Password), []byte(a.sysPass)) != 1 {
+			return false
+		}
+		c.RegisterUser(&server.User{Username: a.sysUser, Account: sys})
+		return true
+	}
+	if a.token != "" && subtle.ConstantTimeCompare([]byte(o.Token), []byte(a.token)) != 1 {
+		return false
+	}
+	c.RegisterUser(&server.User{Username: "agentd", Account: app})
+	return true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
