@@ -82,3 +82,23 @@ func (es Errors) sorted() error {
 	slices.SortStableFunc(es, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
 	return es
 }
+
+// TLSError makes the Error of a TLS file that cannot be used: field is
+// "cert", "key" or "ca" of the [exchange.tls] table of Exchange[i], and
+// err says what is wrong with the file. The Error names the config file,
+// the line of the key and the key, as decoding errors do.
+func (c *Config) TLSError(i int, field string, err error) *Error {
+	name := c.name
+	if name == "" {
+		name = c.File
+	}
+	e := &Error{File: name, Key: keyPath{"exchange"}.index(i).child("tls").child(field).String(), Msg: err.Error(), err: err}
+	if i >= 0 && i < len(c.Exchange) {
+		t := c.Exchange[i].TLS
+		e.Line = map[string]int{"cert": t.CertLine, "key": t.KeyLine, "ca": t.CALine}[field]
+		if e.Line == 0 {
+			e.Line = c.Exchange[i].Line
+		}
+	}
+	return e
+}
