@@ -176,7 +176,7 @@ func (e *endpoint) connect() error {
 		opts = append(opts, more...)
 		urls = strings.Join(e.cfg.Connect, ",")
 		if e.cfg.Retry > 0 {
-			opts = append(opts, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+			opts = append(opts, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.IgnoreAuthErrorAbort(),
 				nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
 				nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
 		} else {
@@ -206,11 +206,21 @@ func (e *endpoint) connect() error {
 	return nil
 }
 
-// clientOptions are a client endpoint's security options.
+// clientOptions are a client endpoint's security options: its token,
+// and TLS when it has a CA (to verify the hub) or a certificate (to
+// present); a tls:// URL without either verifies the hub against the
+// system's roots.
 func clientOptions(cfg EndpointConfig) ([]nats.Option, error) {
 	var o []nats.Option
 	if cfg.Token != "" {
 		o = append(o, nats.Token(cfg.Token))
+	}
+	files, err := loadTLS(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	if files.cert != nil || files.pool != nil {
+		o = append(o, nats.Secure(files.clientTLS()))
 	}
 	return o, nil
 }
@@ -272,7 +282,11 @@ func (e *endpoint) failed(err error) {
 		return
 	}
 	e.stats.ConnectFailures.Add(1)
-	e.log.Warn("exchange connection attempt failed", "error", err, "retry", e.cfg.Retry)
+	attrs := []any{"error", err, "retry", e.cfg.Retry}
+	if hint := connectHint(err); hint != "" {
+		attrs = append(attrs, "hint", hint)
+	}
+	e.log.Warn("exchange connection attempt failed", attrs...)
 	e.rt.AnnounceConnection(runtime.ConnectionEvent{
 		State:         runtime.ConnectionInactive,
 		RemoteAddress: hostPortOf(e.cfg.Connect),
