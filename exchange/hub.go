@@ -275,11 +275,17 @@ type natsLogger struct {
 	fatal chan string
 }
 
-func (l *natsLogger) Noticef(format string, v ...any) { l.log.Debug("nats: " + fmt.Sprintf(format, v...)) }
-func (l *natsLogger) Warnf(format string, v ...any)   { l.log.Debug("nats: " + fmt.Sprintf(format, v...)) }
-func (l *natsLogger) Errorf(format string, v ...any)  { l.log.Warn("nats: " + fmt.Sprintf(format, v...)) }
-func (l *natsLogger) Debugf(string, ...any)           {}
-func (l *natsLogger) Tracef(string, ...any)           {}
+func (l *natsLogger) Noticef(format string, v ...any) {
+	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
+}
+func (l *natsLogger) Warnf(format string, v ...any) {
+	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
+}
+func (l *natsLogger) Errorf(format string, v ...any) {
+	l.log.Warn("nats: " + fmt.Sprintf(format, v...))
+}
+func (l *natsLogger) Debugf(string, ...any) {}
+func (l *natsLogger) Tracef(string, ...any) {}
 
 func (l *natsLogger) Fatalf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
