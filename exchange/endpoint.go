@@ -142,6 +142,7 @@ func (e *endpoint) startOnAgent() error {
 			return err
 		}
 		e.hub = h
+		e.log.Info("exchange hub listening", "addr", h.Addr(), "group", e.cfg.Group)
 	}
 	// the local services that travel here: a snapshot, then every change
 	s.SubscribeRegistry(e.localChange)
