@@ -45,9 +45,7 @@ func requestMethods() map[string]lua.LGFunction {
 				if name == "" {
 					L.ArgError(2, "empty service name")
 				}
-				if bs := sv.st.h.rt.LookupServiceName(string(name)); len(bs) > 0 {
-					b = bs[0]
-				}
+				b = sv.st.h.rt.FirstNamed(string(name))
 			} else {
 				b = sv.st.target(L, 2).Binding()
 			}

@@ -168,35 +168,37 @@ func (e *ScriptError) Error() string {
 // else (a named pipe, a device) is refused at once with a *ScriptError
 // that says "cannot read" and why.
 func (h *Host) Compile(path string) error {
-	_, err := h.compile(path)
+	_, _, err := h.compile(path)
 	return err
 }
 
-func (h *Host) compile(path string) (*lua.FunctionProto, error) {
+// compile reads and compiles the file at path; it also returns the
+// SHA-256 of the content it compiled.
+func (h *Host) compile(path string) (*lua.FunctionProto, [32]byte, error) {
 	name := DisplayPath(path)
 	data, err := regfile.Read(path)
 	if err != nil {
-		return nil, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
+		return nil, [32]byte{}, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
 	}
 	sum := sha256.Sum256(data)
 	h.mu.Lock()
 	c := h.protos[path]
 	h.mu.Unlock()
 	if c != nil && c.sum == sum {
-		return c.proto, nil
+		return c.proto, sum, nil
 	}
 	chunk, err := parse.Parse(bytes.NewReader(data), name)
 	if err != nil {
-		return nil, syntaxError(name, data, err)
+		return nil, sum, syntaxError(name, data, err)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, syntaxError(name, data, err)
+		return nil, sum, syntaxError(name, data, err)
 	}
 	h.mu.Lock()
 	h.protos[path] = &compiled{sum: sum, proto: proto}
 	h.mu.Unlock()
-	return proto, nil
+	return proto, sum, nil
 }
 
 func syntaxError(name string, data []byte, err error) *ScriptError {

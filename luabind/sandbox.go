@@ -222,12 +222,12 @@ func (st *state) require(L *lua.LState) int {
 	path, tried := st.findModule(name)
 	var proto *lua.FunctionProto
 	if path != "" {
-		p, err := st.h.compile(path)
+		p, sum, err := st.h.compile(path)
 		if err != nil {
 			L.RaiseError("require: %s", err.Error())
 		}
 		proto = p
-		st.sc.addDep(path)
+		st.sc.addDep(path, sum)
 	} else if p, ok, err := st.h.bundled(name); ok {
 		if err != nil {
 			L.RaiseError("require: %s", err.Error())

@@ -330,10 +330,18 @@ func (r *registry) lookupName(name string) []*Binding {
 	return slices.Clone(r.byName[name])
 }
 
+// firstNamed returns the service a request by name goes to: the first
+// local service of that name, else the first remote one.
 func (r *registry) firstNamed(name string) *Binding {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if bs := r.byName[name]; len(bs) > 0 {
+	bs := r.byName[name]
+	for _, b := range bs {
+		if b.location == Local {
+			return b
+		}
+	}
+	if len(bs) > 0 {
 		return bs[0]
 	}
 	return nil
@@ -413,6 +421,11 @@ func (s *Service) subscribeReg(kind regKind, key string, fn RegistryFunc) {
 // LookupServiceName returns the services called name, in registration order.
 // It may be called from any goroutine, as may the other lookups.
 func (rt *Runtime) LookupServiceName(name string) []*Binding { return rt.reg.lookupName(name) }
+
+// FirstNamed returns the service that a request or endpoint by name
+// addresses: the first local service called name (in registration
+// order), else the first remote one, or nil.
+func (rt *Runtime) FirstNamed(name string) *Binding { return rt.reg.firstNamed(name) }
 
 // LookupServiceGroup returns the members of group g, in join order.
 func (rt *Runtime) LookupServiceGroup(g string) []*Binding { return rt.reg.lookupGroup(g) }

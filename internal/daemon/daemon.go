@@ -51,6 +51,13 @@ type Daemon struct {
 	quit     chan struct{} // closed when Close begins: long scans stop early
 	quitOnce sync.Once
 	stdout   *printer
+
+	// Tests set these to change pack folders at chosen moments: packsFound
+	// is called by syncPacks after it has read the pack folders and before
+	// it acts on what it read; packScript before each pack script is
+	// loaded or reloaded.
+	packsFound func()
+	packScript func(pack, rel string)
 }
 
 // ErrNoScripts is returned by Start when scripts were configured but none could start.

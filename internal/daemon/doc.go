@@ -33,6 +33,18 @@
 // waited for. Event paths are matched to scripts and modules by real path
 // (config.RealPath), since a watched folder may be reached through links.
 //
+// # Packs replaced while read
+//
+// An install or a removal renames whole pack folders at any moment, also
+// while syncPacks reads a pack or starts and reloads its scripts. Each
+// pack is read from one folder (pack.ReadPack) and remembered with its
+// pack.FolderID; before acting on a pack, after each failed load or
+// reload of one of its scripts, and after it is done with it, syncPacks
+// checks that the same folder is still there. If not, what it read may
+// mix two versions: failures are not the pack's (errReplaced: neither
+// logged nor kept), a pack being started stops again, and syncPacks looks
+// at all packs once more (at most packPasses times in a row).
+//
 // # Output
 //
 // What scripts print goes through a printer that never fails: a write

@@ -43,7 +43,18 @@ type packCandidate struct {
 	m       *pack.Manifest
 	err     error // the folder is not a valid pack
 	skip    string
+	id      pack.FolderID // the folder m (or err) was read from
+	retry   bool          // a later pass of syncPacks looks again if the folder is replaced
 }
+
+// errReplaced says that a pack's folder was replaced (by an install or a
+// removal) while the daemon read or started it: what it read may mix two
+// versions, so it is not the pack's error, and the pack is looked at again.
+var errReplaced = errors.New("the pack's folder was replaced while it was read")
+
+// replaced reports whether c's folder was replaced since it was read,
+// when a later pass of syncPacks can look at it again.
+func (c *packCandidate) replaced() bool { return c.retry && c.id.Replaced(c.dir) }
 
 // findPacks lists the packs to run: agentd.packs entries first, then the
 // packs installed in packs_dir; a name already taken is refused.
@@ -61,7 +72,8 @@ func (d *Daemon) findPacks() []*packCandidate {
 	}
 	for _, e := range d.cfg.Agentd.Packs {
 		c := &packCandidate{dir: e.Path, inPlace: true, name: filepath.Base(e.Path)}
-		m, err := pack.LoadManifest(e.Path)
+		m, id, err := pack.ReadPack(e.Path)
+		c.id = id
 		if err != nil {
 			c.err = err
 		} else {
@@ -74,7 +86,7 @@ func (d *Daemon) findPacks() []*packCandidate {
 		d.log.Error("cannot read the packs folder", "folder", d.cfg.Agentd.PacksDir, "error", err)
 	}
 	for _, in := range installed {
-		add(&packCandidate{name: in.Name, dir: in.Dir, m: in.Manifest, err: in.Err})
+		add(&packCandidate{name: in.Name, dir: in.Dir, m: in.Manifest, err: in.Err, id: in.ID})
 	}
 	return out
 }
@@ -152,15 +164,58 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// packPasses bounds how many times syncPacks looks at the packs when
+// their folders keep being replaced while it does.
+const packPasses = 4
+
 // syncPacks makes the running packs match the folders: new packs load,
 // changed ones reload (each changed script through Script.Reload, so its
 // services hand their state over), packs gone or no longer runnable
 // unload. With force, every running pack script reloads (a changed
 // sandbox). ops is held. It returns how many packs run and how many
 // could not be started.
+//
+// Each pack is read from one folder (pack.ReadPack), and the daemon acts
+// on one version of a pack only: when an install or a removal replaces a
+// pack's folder after it was read and before the daemon is done starting
+// or reloading its scripts, what it did is not taken as the pack's doing
+// (errors caused by the mixture are neither logged nor kept) and it looks
+// at the packs again, so that the pack ends as the new version, whole, or
+// gone. The last of packPasses passes takes what it finds.
 func (d *Daemon) syncPacks(why string, force bool) (loaded, failed int) {
+	var again map[string]bool
+	for pass := 1; ; pass++ {
+		last := pass == packPasses
+		again = d.syncPacksPass(why, force, pass == 1, again, last)
+		if len(again) == 0 || last {
+			break
+		}
+		d.log.Debug("pack folders replaced while the daemon read them: looking again", "packs", sortedKeys(again))
+	}
+	for _, p := range d.packs {
+		if p.status.State == pack.StateLoaded {
+			loaded++
+		} else if p.status.State == pack.StateFailed {
+			failed++
+		}
+	}
+	d.writeStatus()
+	return loaded, failed
+}
+
+// syncPacksPass is one pass of syncPacks. force applies to every pack in
+// the first pass, then to the packs of forced only (those replaced in the
+// previous pass). It returns the packs whose folder was replaced while it
+// acted on them, unless last.
+func (d *Daemon) syncPacksPass(why string, force, first bool, forced map[string]bool, last bool) (replaced map[string]bool) {
 	cands := d.findPacks()
 	order := d.runnable(cands)
+	for _, c := range cands {
+		c.retry = !last
+	}
+	if d.packsFound != nil {
+		d.packsFound()
+	}
 	found := map[string]*packCandidate{}
 	for _, c := range cands {
 		found[c.name] = c
@@ -203,17 +258,14 @@ func (d *Daemon) syncPacks(why string, force bool) (loaded, failed int) {
 		p.reported = p.status.Error
 	}
 	for _, c := range order {
-		d.syncPack(d.pack(c), c, why, force)
-	}
-	for _, p := range d.packs {
-		if p.status.State == pack.StateLoaded {
-			loaded++
-		} else if p.status.State == pack.StateFailed {
-			failed++
+		if d.syncPack(d.pack(c), c, why, force && (first || forced[c.name])) {
+			if replaced == nil {
+				replaced = map[string]bool{}
+			}
+			replaced[c.name] = true
 		}
 	}
-	d.writeStatus()
-	return loaded, failed
+	return replaced
 }
 
 // pack returns the runningPack of c, making it when new.
@@ -231,19 +283,22 @@ func (d *Daemon) pack(c *packCandidate) *runningPack {
 // scripts fails to load, those already started stop again. In a running
 // pack each script goes its own way: a new script starts, a changed one
 // reloads (a failed reload keeps its previous version running), a script
-// no longer listed stops.
-func (d *Daemon) syncPack(p *runningPack, c *packCandidate, why string, force bool) {
+// no longer listed stops. It reports whether the pack's folder was
+// replaced since c was read (see syncPacks); it then stops short.
+func (d *Daemon) syncPack(p *runningPack, c *packCandidate, why string, force bool) (replaced bool) {
+	if c.replaced() {
+		return true // do nothing with what is no longer there
+	}
 	cfg := pack.Merge(c.m.Config, d.tables.Load().Table(c.name))
 	cfgChanged := !reflect.DeepEqual(cfg, p.loaded)
 	digest, _ := pack.Digest(p.dir)
 	if p.running() == 0 {
 		if p.status.State == pack.StateFailed && digest == p.digest && !cfgChanged && !force {
-			return // it failed, and nothing changed since
+			return c.replaced() // it failed, and nothing changed since
 		}
 		p.m, p.digest, p.loaded = c.m, digest, cfg
 		p.cfg.Store(&cfg)
-		p.startWhole(d)
-		return
+		return p.startWhole(d, c) || c.replaced()
 	}
 	p.m, p.digest = c.m, digest
 	p.cfg.Store(&cfg)
@@ -263,7 +318,9 @@ func (d *Daemon) syncPack(p *runningPack, c *packCandidate, why string, force bo
 				problems = append(problems, p.errs[rel])
 				continue
 			}
-			if err := d.loadPackScript(p, rel, path, hash); err != nil {
+			if err := d.loadPackScript(p, c, rel, path, hash); errors.Is(err, errReplaced) {
+				return true
+			} else if err != nil {
 				problems = append(problems, err.Error())
 			}
 		case force || cfgChanged || hash != s.hash && hash != s.tried || modulesChanged(s):
@@ -271,7 +328,9 @@ func (d *Daemon) syncPack(p *runningPack, c *packCandidate, why string, force bo
 			if cfgChanged {
 				reason = "configuration changed"
 			}
-			if err := d.reloadPackScript(p, rel, s, reason); err != nil {
+			if err := d.reloadPackScript(p, c, rel, s, reason); errors.Is(err, errReplaced) {
+				return true
+			} else if err != nil {
 				problems = append(problems, err.Error())
 			}
 		}
@@ -282,26 +341,39 @@ func (d *Daemon) syncPack(p *runningPack, c *packCandidate, why string, force bo
 		p.status.Error = "not all of this version runs: " + strings.Join(problems, "; ")
 	}
 	p.reported = p.status.Error
+	return c.replaced()
 }
 
-// startWhole starts every script of a pack that does not run.
-func (p *runningPack) startWhole(d *Daemon) {
+// startWhole starts every script of a pack that does not run. It reports
+// whether it stopped short because the pack's folder was replaced (the
+// scripts it had started stop again, and the pack is tried again).
+func (p *runningPack) startWhole(d *Daemon, c *packCandidate) (replaced bool) {
 	p.status = pack.PackStatus{Version: p.m.Version.String(), Dir: p.dir, State: pack.StateLoaded}
 	for _, rel := range p.m.Scripts {
 		path := filepath.Join(p.dir, filepath.FromSlash(rel))
 		hash, _ := fileHash(path)
-		if err := d.loadPackScript(p, rel, path, hash); err != nil {
+		if err := d.loadPackScript(p, c, rel, path, hash); err != nil {
+			replaced := errors.Is(err, errReplaced)
+			why := "another script of the pack failed to load"
+			if replaced {
+				why = "the pack's folder was replaced while it started"
+			}
 			for _, other := range sortedKeys(p.scripts) {
-				d.stopPackScript(p, other, "another script of the pack failed to load")
+				d.stopPackScript(p, other, why)
 			}
 			p.status.State, p.status.Error = pack.StateFailed, err.Error()
+			if replaced {
+				p.digest = [32]byte{} // not "failed, and nothing changed since": try again
+				return true
+			}
 			p.reported = p.status.Error
 			d.log.Error("pack failed to load", "pack", p.name, "folder", luabind.DisplayPath(p.dir), "error", err)
-			return
+			return false
 		}
 	}
 	p.reported = ""
 	d.log.Info("pack started", "pack", p.name, "version", p.m.Version.String(), "folder", luabind.DisplayPath(p.dir), "scripts", len(p.m.Scripts))
+	return false
 }
 
 // running counts the pack's scripts that run.
@@ -334,9 +406,18 @@ func (d *Daemon) packScriptOptions(p *runningPack, rel string) luabind.LoadOptio
 	})
 }
 
-func (d *Daemon) loadPackScript(p *runningPack, rel, path string, hash [32]byte) error {
+// loadPackScript starts the script rel of a pack. When it fails because
+// the pack's folder was replaced meanwhile, it returns errReplaced and
+// neither logs nor records the failure.
+func (d *Daemon) loadPackScript(p *runningPack, c *packCandidate, rel, path string, hash [32]byte) error {
+	if d.packScript != nil {
+		d.packScript(p.name, rel)
+	}
 	sc, err := d.host.LoadWith(path, d.packScriptOptions(p, rel))
 	if err != nil {
+		if c.replaced() {
+			return errReplaced
+		}
 		p.scripts[rel] = &script{hash: hash, tried: hash}
 		p.errs[rel] = err.Error()
 		attrs := []any{"pack", p.name, "error", err}
@@ -353,10 +434,20 @@ func (d *Daemon) loadPackScript(p *runningPack, rel, path string, hash [32]byte)
 	return nil
 }
 
-func (d *Daemon) reloadPackScript(p *runningPack, rel string, s *script, why string) error {
+// reloadPackScript reloads the running script rel of a pack. When the
+// reload fails because the pack's folder was replaced meanwhile, it
+// returns errReplaced and neither logs nor records the failure (the
+// previous version keeps running, and is tried again).
+func (d *Daemon) reloadPackScript(p *runningPack, c *packCandidate, rel string, s *script, why string) error {
 	path := s.sc.Path()
 	hash, _ := fileHash(path)
+	if d.packScript != nil {
+		d.packScript(p.name, rel)
+	}
 	res, err := s.sc.Reload(d.cfg.Agentd.ReloadDrain)
+	if err != nil && c.replaced() {
+		return errReplaced
+	}
 	s.tried = hash
 	if err != nil {
 		attrs := []any{"pack", p.name, "script", luabind.DisplayPath(path), "why", why, "error", err}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,8 +16,14 @@ import (
 // added to [agentd] and extra after it, on the files given.
 func startPacks(t *testing.T, agentdKeys, extra string, files map[string]string) *harness {
 	t.Helper()
+	return startPacksHot(t, true, agentdKeys, extra, files)
+}
+
+// startPacksHot is startPacks with hot reload on or off.
+func startPacksHot(t *testing.T, hot bool, agentdKeys, extra string, files map[string]string) *harness {
+	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), out: newLines(), logs: newLines()}
-	h.write("config.toml", "[agentd]\nhot_reload = true\nreload_debounce = \"30ms\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n"+
+	h.write("config.toml", fmt.Sprintf("[agentd]\nhot_reload = %v\nreload_debounce = \"30ms\"\nreload_drain = \"1s\"\nshutdown_delay = \"0s\"\n", hot)+
 		agentdKeys+"\n[log]\nlevel = \"debug\"\n"+extra)
 	for name, src := range files {
 		h.write(name, src)
@@ -138,6 +145,167 @@ func TestPacksInstallUpgradeRemoveWhileRunning(t *testing.T) {
 	h.expect("counter v2 destroyed")
 	h.logs.waitFor(t, `msg="pack stopped" pack=counter why=removed`)
 	waitStatus(t, h, "no pack", func(st map[string]pack.PackStatus) bool { return len(st) == 0 })
+}
+
+// versionPack is the pack counter in version v (a major version number)
+// in the folder dir: its [config] and its service's output name v.
+func versionPack(dir, v string) map[string]string {
+	return packFiles(dir, "counter", v+".0.0", "[config]\nwho = \"default v"+v+"\"\n", map[string]string{
+		"main.lua": `local fmt = require("counter.fmt")
+local s = agentd.service("counter")
+function s:init(restored)
+  self.n = (restored and restored.n or 0) + 1
+  print(fmt.line("v` + v + `", self.n, agentd.config.who))
+end
+function s:snapshot() return {n = self.n} end
+function s:destroy() print("counter v` + v + ` destroyed") end
+`,
+		"lib/counter/fmt.lua": `return {line = function(v, n, who) return "counter " .. v .. " run " .. n .. " for " .. who end}`,
+	})
+}
+
+// sighup makes the daemon look at everything again, as a SIGHUP with an
+// unchanged config.toml does.
+func sighup(t *testing.T, h *harness) {
+	t.Helper()
+	next, err := config.Load(h.path("config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.Reconfigure(next); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// once returns a function that calls f the first time only.
+func once(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
+	}
+}
+
+// An install or a removal may happen at any moment of the daemon's look at
+// the packs. Here they happen at the worst one, deterministically: after
+// the daemon has read the pack folders and before it acts on them (hot
+// reload is off, so only the SIGHUPs look). The daemon must act on one
+// version of the pack, whole: the new version with its own [config]
+// (never its scripts with the old version's), then the removal as such
+// (never as a pack that lost its files).
+func TestPackReplacedWhileTheDaemonLooks(t *testing.T) {
+	files := versionPack("v1", "1")
+	for k, v := range versionPack("v2", "2") {
+		files[k] = v
+	}
+	h := startPacksHot(t, false, "", "", files)
+	install(t, h, "v1", false)
+	sighup(t, h)
+	h.expect("counter v1 run 1 for default v1")
+
+	h.d.packsFound = once(func() { install(t, h, "v2", false) })
+	sighup(t, h)
+	h.expect("counter v2 run 2 for default v2") // v1's snapshot, v2's scripts, v2's [config]
+	if st := status(t, h)["counter"]; st.State != pack.StateLoaded || st.Version != "2.0.0" || st.Error != "" {
+		t.Errorf("status after the upgrade: %+v", st)
+	}
+
+	h.d.packsFound = once(func() {
+		if err := pack.Remove(h.path("packs"), "counter"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	sighup(t, h)
+	h.expect("counter v2 destroyed")
+	h.logs.waitFor(t, `msg="pack stopped" pack=counter why=removed`)
+	if st := status(t, h); len(st) != 0 {
+		t.Errorf("status after the removal: %v", st)
+	}
+	for _, bad := range []string{"level=ERROR", "level=WARN"} {
+		if strings.Contains(h.logs.String(), bad) {
+			t.Errorf("the log has %s records:\n%s", bad, h.logs.String())
+		}
+	}
+}
+
+// scriptsPack is the pack counter in version v (a major version number)
+// in the folder dir, running the scripts named (a.lua for "a"); each
+// one's service says when it starts and stops, and which version it is.
+func scriptsPack(dir, v string, names ...string) map[string]string {
+	var list []string
+	files := map[string]string{}
+	for _, n := range names {
+		list = append(list, `"`+n+`.lua"`)
+		files[n+".lua"] = `local s = agentd.service("counter-` + n + `")
+function s:init() print("` + n + ` v` + v + ` up") end
+function s:destroy() print("` + n + ` v` + v + ` down") end
+`
+	}
+	out := map[string]string{dir + "/pack.toml": "name = \"counter\"\nversion = \"" + v + ".0.0\"\nscripts = [" + strings.Join(list, ", ") + "]\n"}
+	for k, src := range files {
+		out[dir+"/"+k] = src
+	}
+	return out
+}
+
+// An install may also happen while the daemon starts or reloads a pack's
+// scripts: here, just before it loads a script that the new version no
+// longer has. That failure is the mixture's, not the pack's: the daemon
+// neither reports it nor keeps it, and starts (or reloads to) the new
+// version, whole.
+func TestPackReplacedWhileItsScriptsLoad(t *testing.T) {
+	files := map[string]string{}
+	for _, v := range []map[string]string{
+		scriptsPack("v1", "1", "a", "b"), scriptsPack("v2", "2", "a", "c"),
+		scriptsPack("v3", "3", "a", "c"), scriptsPack("v4", "4", "a", "d"),
+	} {
+		for k, src := range v {
+			files[k] = src
+		}
+	}
+	h := startPacksHot(t, false, "", "", files)
+	installAt := func(script, src string) func(string, string) {
+		return func(_, rel string) {
+			if rel == script {
+				h.d.packScript = nil
+				install(t, h, src, false)
+			}
+		}
+	}
+	wantStatus := func(version string) {
+		t.Helper()
+		if st := status(t, h)["counter"]; st.State != pack.StateLoaded || st.Version != version || st.Error != "" {
+			t.Errorf("status: %+v, want %s loaded", st, version)
+		}
+	}
+
+	// starting 1.0.0, 2.0.0 (without b.lua) replaces it before b.lua loads
+	install(t, h, "v1", false)
+	h.d.packScript = installAt("b.lua", "v2")
+	sighup(t, h)
+	h.expect("a v1 up")
+	h.expect("a v1 down") // a pack starts whole or not at all
+	got := []string{h.out.next(t), h.out.next(t)}
+	if got[0] != "a v2 up" || got[1] != "c v2 up" {
+		t.Errorf("output %q, want 2.0.0's a and c starting", got)
+	}
+	wantStatus("2.0.0")
+
+	// reloading to 3.0.0, 4.0.0 (without c.lua) replaces it before c.lua reloads
+	install(t, h, "v3", false)
+	h.d.packScript = installAt("c.lua", "v4")
+	sighup(t, h)
+	h.out.waitFor(t, "a v4 up")
+	h.out.waitFor(t, "c v2 down")
+	h.out.waitFor(t, "d v4 up")
+	wantStatus("4.0.0")
+	for _, bad := range []string{"level=ERROR", "level=WARN"} {
+		if strings.Contains(h.logs.String(), bad) {
+			t.Errorf("the log has %s records:\n%s", bad, h.logs.String())
+		}
+	}
 }
 
 // Two packs may both have main.lua and a module of the same name: each

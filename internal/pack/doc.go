@@ -22,6 +22,19 @@
 // flock on PACKS/.lock, so two of them never interleave. Nothing of a
 // failed install stays behind.
 //
+// # Reading installed packs
+//
+// Install and Remove never change the files of an installed pack's
+// folder; they rename whole folders (and delete a folder only once it is
+// hidden). A reader that reads a pack in several steps (pack.toml, then
+// the scripts it names, then the scripts' contents) can still straddle
+// such a rename and see a mixture of two versions, or a pack that lacks
+// files: FolderID tells it so. ReadPack (and Scan, which uses it) reads a
+// manifest from one folder, reading again when the folder was replaced
+// while it read; a daemon compares the FolderID it read a pack from with
+// the folder there once it has acted on it. Nothing locks: readers never
+// wait for an install.
+//
 // # Tests
 //
 // RunTests runs each test/*_test.lua in a runtime and Lua host of its

@@ -23,11 +23,15 @@ type Installed struct {
 	Dir      string
 	Manifest *Manifest
 	Err      error
+	ID       FolderID // the folder Manifest (or Err) was read from
 }
 
 // Scan returns the packs installed in packsDir, sorted by name: every
 // folder whose name does not start with '.'. A packsDir that does not
-// exist holds no packs.
+// exist holds no packs. Each pack is read with ReadPack, so an install or
+// a removal that happens meanwhile shows as the version before or the
+// version after (or no pack), never as a mixture of both, or as a pack
+// that lacks files.
 func Scan(packsDir string) ([]Installed, error) {
 	entries, err := os.ReadDir(packsDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -41,15 +45,22 @@ func Scan(packsDir string) ([]Installed, error) {
 		if !e.IsDir() || ignored(e.Name()) {
 			continue
 		}
-		out = append(out, scanOne(packsDir, e.Name()))
+		if in, ok := scanOne(packsDir, e.Name(), LoadManifest); ok {
+			out = append(out, in)
+		}
 	}
 	return out, nil
 }
 
-func scanOne(packsDir, name string) Installed {
+// scanOne reads the pack folder packsDir/name with load; it reports false
+// when the folder is no longer there (removed since it was listed).
+func scanOne(packsDir, name string, load func(string) (*Manifest, error)) (Installed, bool) {
 	in := Installed{Name: name, Dir: filepath.Join(packsDir, name)}
-	m, err := LoadManifest(in.Dir)
+	m, id, err := readPack(in.Dir, load)
+	in.ID = id
 	switch {
+	case id.fi == nil && errors.Is(err, fs.ErrNotExist):
+		return in, false
 	case errors.Is(err, fs.ErrNotExist):
 		in.Err = errNotPack
 	case err != nil:
@@ -59,7 +70,7 @@ func scanOne(packsDir, name string) Installed {
 	default:
 		in.Manifest = m
 	}
-	return in
+	return in, true
 }
 
 // InstallOptions say how Install installs a pack.
@@ -72,6 +83,7 @@ type InstallOptions struct {
 	Test          TestOptions
 
 	limits *sizeLimits // tests make them smaller
+	placed func()      // tests: called after the rename into place, before the old version is deleted
 }
 
 // InstallResult says what Install did.
@@ -116,8 +128,10 @@ func (e *TestFailure) Error() string {
 //  6. the pack's tests run (unless o.NoTest); a failure stops here;
 //  7. the folder is renamed into place: a new pack appears at once, and
 //     an upgrade swaps the two folders in one step (on Linux; elsewhere in
-//     two renames in a row), so that a daemon watching PacksDir sees the
-//     old version or the new one, never a mixture.
+//     two renames in a row), then deletes the old version under its
+//     hidden name, so that a daemon watching PacksDir that reads a pack
+//     from one folder (ReadPack, Scan) sees the old version or the new
+//     one, never a mixture.
 //
 // Any failure leaves PacksDir as it was. Installs into one PacksDir are
 // serialized by a lock file, PacksDir/.lock.
@@ -193,6 +207,9 @@ func Install(src string, o InstallOptions) (*InstallResult, error) {
 	}
 	if err := place(tmp, res.Dir); err != nil {
 		return nil, err
+	}
+	if o.placed != nil {
+		o.placed()
 	}
 	return res, nil
 }
