@@ -74,7 +74,7 @@ type Exchange struct {
 type TLS struct {
 	Cert, Key, CA string
 	// Lines where cert, key and ca are written (0 if unknown), for the
-	// errors of files that cannot be used (TLSError).
+	// errors of files that cannot be used (ExchangeError).
 	CertLine, KeyLine, CALine int
 }
 

@@ -443,9 +443,13 @@ insecure = false
 		t.Errorf("exchange =\n %+v\nwant\n %+v", cfg.Exchange, want)
 	}
 	// a file problem found later (agentd check) is reported like a decoding one
-	e := cfg.TLSError(2, "ca", errors.New("no certificate in the file"))
+	e := cfg.ExchangeError(2, "tls.ca", errors.New("no certificate in the file"))
 	if got := e.Error(); got != "/etc/agentd/config.toml:22: exchange[3].tls.ca: no certificate in the file" {
-		t.Errorf("TLSError: %s", got)
+		t.Errorf("ExchangeError: %s", got)
+	}
+	e = cfg.ExchangeError(1, "", errors.New("cannot listen"))
+	if got := e.Error(); got != "/etc/agentd/config.toml:11: exchange[2]: cannot listen" {
+		t.Errorf("ExchangeError: %s", got)
 	}
 }
 
