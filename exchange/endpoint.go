@@ -533,7 +533,7 @@ func (e *endpoint) handle(m *message) {
 	p := e.peers[m.Inc]
 	if p == nil {
 		switch m.Kind {
-		case kSnapshot, kHeartbeat, kAvailable:
+		case kSnapshot:
 			if m.Proc == "" {
 				e.stats.Malformed.Add(1)
 				return
@@ -541,6 +541,17 @@ func (e *endpoint) handle(m *message) {
 			p = e.newPeer(m.Inc, m.Proc, m.Sess)
 		case kBye:
 			return
+		case kHeartbeat, kAvailable, kSync:
+			// We never heard its hello: it was lost, or (in a cluster) sent
+			// before the routes carried our subscriptions. Ask for
+			// everything, and handle this message too: a sync is answered
+			// with our snapshot and subscriptions.
+			if m.Proc == "" && m.Kind != kSync {
+				e.stats.Malformed.Add(1)
+				return
+			}
+			p = e.newPeer(m.Inc, m.Proc, m.Sess)
+			e.sendTo(p.inc, &message{Kind: kSync, Details: "unknown sender"})
 		default:
 			// we never heard its hello (or dropped it): ask for everything
 			p = e.newPeer(m.Inc, "", m.Sess)
