@@ -123,6 +123,9 @@ func (st *state) runChunk(proto *lua.FunctionProto) error {
 	}
 	msg := errorText(ae.Object)
 	se := &ScriptError{File: st.sc.display, Msg: msg, Traceback: ae.StackTrace}
+	if se.Msg == callstackOverflow {
+		se.Msg = overflowMessage
+	}
 	if line, rest, ok := splitWhere(msg, st.sc.display); ok {
 		se.Line, se.Msg = line, rest
 	} else if m := traceLine(ae.StackTrace, st.sc.display); m > 0 {
