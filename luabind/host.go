@@ -206,7 +206,7 @@ func (h *Host) compile(path string) (*lua.FunctionProto, [32]byte, error) {
 		return nil, sum, syntaxError(name, data, err)
 	}
 	if ce := checkChunk(chunk, name); ce != nil {
-		return nil, &ScriptError{File: name, Line: ce.line, Msg: ce.msg}
+		return nil, sum, &ScriptError{File: name, Line: ce.line, Msg: ce.msg}
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
