@@ -19,10 +19,11 @@ import (
 // (the scripts concerned reload, so they see them) and the client
 // endpoints of the exchange (added, removed; a changed one is both). A
 // change to anything else (the log file or format, mailbox_size,
-// callback_limit, any key of a server endpoint, a server endpoint added
-// or removed) refuses the whole new configuration: the error says which
-// keys, and the running configuration stays in force. So does a new
-// client endpoint whose TLS files cannot be used.
+// callback_limit, alloc_limit, memory_limit, any key of a server
+// endpoint, a server endpoint added or removed) refuses the whole new
+// configuration: the error says which keys, and the running
+// configuration stays in force. So does a new client endpoint whose TLS
+// files cannot be used.
 //
 // Reconfigure must not be called concurrently with itself or Close.
 func (d *Daemon) Reconfigure(next *config.Config) error {
@@ -68,6 +69,12 @@ func refusal(prev, next *config.Config) error {
 	}
 	if next.Agentd.CallbackLimit != prev.Agentd.CallbackLimit {
 		fixed = append(fixed, "agentd.callback_limit")
+	}
+	if next.Agentd.AllocLimit != prev.Agentd.AllocLimit {
+		fixed = append(fixed, "agentd.alloc_limit")
+	}
+	if next.Agentd.MemoryLimit != prev.Agentd.MemoryLimit {
+		fixed = append(fixed, "agentd.memory_limit")
 	}
 	fixed = append(fixed, exchangeRefusal(prev, next)...)
 	if len(fixed) == 0 {
