@@ -43,10 +43,11 @@ type endpoint struct {
 	seqAll    uint64
 	seqTo     map[string]uint64
 	buf       []byte
-	peers     map[string]*peer             // by incarnation
-	local     map[string]*svcInfo          // local services that travel on this endpoint, by identity
-	forwarded map[string]*forwardedRequest // requests sent to peers, by conversation id
-	refused   map[string]bool              // incarnations of another major version, logged once
+	peers     map[string]*peer                   // by incarnation
+	local     map[string]*svcInfo                // local services that travel on this endpoint, by identity
+	forwarded map[string]*forwardedRequest       // requests sent to peers, by conversation id
+	refused   map[string]bool                    // incarnations of another major version, logged once
+	joined    map[string]runtime.ConnectionEvent // a hub's connected agentd clients, by incarnation
 	closing   bool
 
 	// Stand-ins of remote publishers by identity, for the reader.
@@ -91,6 +92,7 @@ func newEndpoint(x *Exchange, cfg EndpointConfig) *endpoint {
 		local:     make(map[string]*svcInfo),
 		forwarded: make(map[string]*forwardedRequest),
 		refused:   make(map[string]bool),
+		joined:    make(map[string]runtime.ConnectionEvent),
 		stand:     make(map[string]*runtime.Service),
 		rx:        make(map[string]*rxState),
 		heard:     make(map[string]time.Time),
@@ -241,6 +243,7 @@ func (e *endpoint) up(nc *nats.Conn) {
 	e.send(allSubject(e.g), &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
 	if e.hub == nil {
 		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			Key:           e.key(),
 			State:         runtime.ConnectionActive,
 			RemoteProcess: serverProcess(nc.ConnectedServerName()),
 			RemoteAddress: hostPort(nc.ConnectedUrl()),
@@ -262,12 +265,17 @@ func (e *endpoint) down(err error) {
 	if err != nil {
 		cause += ": " + err.Error()
 	}
-	e.log.Warn("exchange disconnected: withdrawing the services seen through it", "error", err, "peers", len(e.peers))
+	if e.closing {
+		e.log.Info("exchange endpoint stopped: withdrawing the services seen through it", "peers", len(e.peers))
+	} else {
+		e.log.Warn("exchange disconnected: withdrawing the services seen through it", "error", err, "peers", len(e.peers))
+	}
 	for _, p := range e.peerList() {
 		e.gone(p, cause)
 	}
-	if e.hub == nil && !e.closing {
+	if e.hub == nil {
 		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			Key:           e.key(),
 			State:         runtime.ConnectionInactive,
 			RemoteAddress: hostPortOf(e.cfg.Connect),
 			Group:         e.cfg.Group,
@@ -288,6 +296,7 @@ func (e *endpoint) failed(err error) {
 	}
 	e.log.Warn("exchange connection attempt failed", attrs...)
 	e.rt.AnnounceConnection(runtime.ConnectionEvent{
+		Key:           e.key(),
 		State:         runtime.ConnectionInactive,
 		RemoteAddress: hostPortOf(e.cfg.Connect),
 		Group:         e.cfg.Group,
@@ -324,28 +333,48 @@ func (e *endpoint) clientEvent(ev clientEvent) {
 				e.gone(p, "connection closed: "+ev.Reason)
 			}
 		}
-		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+		ce := runtime.ConnectionEvent{
+			Key:           e.key() + "/" + inc,
 			State:         state,
 			RemoteProcess: proc,
 			RemoteAddress: ev.Host,
 			LocalAddress:  e.hub.Addr(),
 			Group:         groupName(group),
 			Role:          RoleServer,
-		})
+		}
+		if ev.Connected {
+			e.joined[inc] = ce
+		} else {
+			delete(e.joined, inc)
+		}
+		e.rt.AnnounceConnection(ce)
 	})
 }
 
+// key names the endpoint's connection in connection events.
+func (e *endpoint) key() string { return "exchange " + describe(e.cfg) }
+
 // shutdown runs as the agent's last act: say bye, close the connection
-// and stop the hub.
+// and stop the hub. The connections end: services still running (an
+// endpoint removed by SIGHUP) are told.
 func (e *endpoint) shutdown() {
 	e.closing = true
 	if e.nc != nil {
 		if e.connected {
 			e.send(allSubject(e.g), &message{Kind: kBye})
 			_ = e.nc.FlushTimeout(time.Second)
+			if e.hub == nil {
+				e.down(nil)
+			}
 		}
 		e.nc.Close()
 	}
+	for _, inc := range sortedKeys(e.joined) {
+		ce := e.joined[inc]
+		ce.State = runtime.ConnectionInactive
+		e.rt.AnnounceConnection(ce)
+	}
+	clear(e.joined)
 	close(e.stop)
 	<-e.done
 	if e.hub != nil {

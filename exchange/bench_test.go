@@ -1,0 +1,48 @@
+package exchange
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agentd/agentd/runtime"
+)
+
+// BenchmarkReportsAcrossRuntimes: a Go publisher in one runtime, a Go
+// subscriber in another, through a hub in the first (both in this
+// process, so the figure includes both sides' CPU).
+func BenchmarkReportsAcrossRuntimes(b *testing.B) {
+	t := &testing.T{}
+	a := newNode(t, "a:1")
+	c := newNode(t, "c:3")
+	url := a.hub(EndpointConfig{})
+	c.client(EndpointConfig{Connect: []string{url}})
+	pub := a.service("pub", nil)
+	var got atomic.Int64
+	c.service("sub", func(s *runtime.Service) {
+		s.MonitorReports(runtime.Named("pub"), "*", func(runtime.Report) { got.Add(1) })
+	})
+	for remote(c.rt, "pub") == nil || pub.CachedSubjects() == nil && len(pubSubscribers(a)) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the subscription's round trip
+	content := map[string]any{"a": int64(1), "b": "two", "c": 3.5, "d": true, "e": []any{int64(1), int64(2)}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		pub.Publish("s", content, 0)
+		for int64(i)-got.Load() > 20000 {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	for got.Load() < int64(b.N) {
+		time.Sleep(50 * time.Microsecond)
+		if time.Since(start) > time.Minute {
+			b.Fatalf("%d of %d arrived", got.Load(), b.N)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reports/s")
+}
+
+func pubSubscribers(n *node) []string { return nil }
