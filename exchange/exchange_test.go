@@ -18,7 +18,7 @@ import (
 
 // node is one runtime with an exchange, as one process would have.
 type node struct {
-	t   *testing.T
+	t   testing.TB
 	rt  *runtime.Runtime
 	x   *Exchange
 	log *lines
@@ -42,7 +42,7 @@ func (l *lines) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newNode(t *testing.T, proc string) *node {
+func newNode(t testing.TB, proc string) *node {
 	t.Helper()
 	l := &lines{}
 	var w io.Writer = l
