@@ -1,7 +1,7 @@
 // Command agentd runs Lua agents: `agentd run` starts the daemon on a
 // configuration file, `agentd check` validates one, `agentd version`
 // prints the version, `agentd pack ...` makes, tests, installs and
-// removes script packs.
+// removes script packs, `agentd bench` runs the whole-system benchmarks.
 package main
 
 import (
@@ -34,10 +34,11 @@ const usage = `usage:
   agentd check [-c config.toml]   validate the configuration and compile every script
   agentd version                  print the version
   agentd pack  init|build|install|list|remove|test ...   script packs ("agentd pack help")
+  agentd bench [-run NAMES] [-time 3s] [-rounds 3] [-json] ...   whole-system benchmarks ("agentd bench -h")
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(profiled(os.Stderr, func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -52,6 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], stdout, stderr)
 	case "pack":
 		return cmdPack(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
+	case "bench-peer":
+		return cmdBenchPeer(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "agentd", Version)
 		return exitOK

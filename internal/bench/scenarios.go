@@ -1,0 +1,437 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// sample is one measurement: a driver's done line, and the CPU time of
+// the scenario's processes between its start and done lines.
+type sample struct {
+	f    fields
+	ops  float64
+	secs float64
+	cpu  time.Duration
+	load float64
+}
+
+func (s sample) rate() float64 { return s.ops / s.secs }
+
+func (s sample) cpuPerOp() float64 {
+	if s.ops == 0 {
+		return 0
+	}
+	return s.cpu.Seconds() / s.ops
+}
+
+// measure waits for driver's start and done lines and takes the CPU time
+// of procs between them.
+func (b *bencher) measure(driver *process, procs ...*process) (sample, error) {
+	if _, _, err := driver.waitResult(2*time.Minute, "start"); err != nil {
+		return sample{}, err
+	}
+	c0, err := cpuOf(procs)
+	if err != nil {
+		return sample{}, err
+	}
+	f, _, err := driver.waitResult(b.opts.Time+2*time.Minute, "done")
+	if err != nil {
+		return sample{}, err
+	}
+	c1, err := cpuOf(procs)
+	if err != nil {
+		return sample{}, err
+	}
+	v, err := f.need("ops", "seconds")
+	if err != nil {
+		return sample{}, err
+	}
+	if v[0] <= 0 || v[1] <= 0 {
+		return sample{}, fmt.Errorf("bench: %s measured nothing: %v", driver.name, f)
+	}
+	return sample{f: f, ops: v[0], secs: v[1], cpu: c1 - c0, load: loadAverage()}, nil
+}
+
+func cpuOf(procs []*process) (time.Duration, error) {
+	var sum time.Duration
+	for _, p := range procs {
+		c, err := p.cpu()
+		if err != nil {
+			return 0, err
+		}
+		sum += c
+	}
+	return sum, nil
+}
+
+// alternate runs figure and baseline Rounds times each, alternating which
+// goes first (ABBA...), so that a drift of the machine's speed touches
+// both alike.
+func (b *bencher) alternate(figure, baseline func(round int) error) error {
+	for r := range b.opts.Rounds {
+		first, second := figure, baseline
+		if r%2 == 1 {
+			first, second = baseline, figure
+		}
+		for _, f := range []func(int) error{first, second} {
+			if err := f(r); err != nil {
+				return err
+			}
+			b.stopAll()
+		}
+	}
+	return nil
+}
+
+// lost returns a note if a report driver's done line says fewer reports
+// arrived than were sent.
+func lost(s sample) string {
+	if sent, ok := s.f["sent"]; ok && sent != s.ops {
+		return fmt.Sprintf("%.0f of %.0f reports delivered", s.ops, sent)
+	}
+	return ""
+}
+
+// local: one agentd, a Lua publisher and subs Lua subscribers; with a
+// hub configured (the figure) and without any exchange (the baseline).
+func (b *bencher) local(subs int, target float64) ([]Row, error) {
+	row := Row{
+		Scenario: b.scenario,
+		Figure:   fmt.Sprintf("reports/s delivered in one process, 1 → %d, with a hub configured", subs),
+		Unit:     "/s",
+		Target:   "≥ " + format(target, "/s") + "; ratio ≈ 100 %",
+		AtLeast:  target,
+		Baseline: "no [[exchange]]",
+	}
+	var notes []string
+	run := func(withHub bool) func(int) error {
+		return func(int) error {
+			c := agentConfig{
+				scripts: map[string]string{"pub.lua": script("pub")},
+				config:  map[string]map[string]any{"pub": {"subs": subs, "seconds": b.seconds(), "warmup": b.warmup(20)}},
+			}
+			for i := 1; i <= subs; i++ {
+				c.scripts[fmt.Sprintf("sub%02d.lua", i)] = script("sub")
+			}
+			if withHub {
+				c.listen = "127.0.0.1:0"
+			}
+			p, err := b.agentd("agentd", c)
+			if err != nil {
+				return err
+			}
+			s, err := b.measure(p, p)
+			if err != nil {
+				return err
+			}
+			if n := lost(s); n != "" {
+				notes = append(notes, n)
+			}
+			if withHub {
+				row.Values = append(row.Values, s.rate())
+				row.CPUPerOp = append(row.CPUPerOp, s.cpuPerOp())
+			} else {
+				row.BaselineValues = append(row.BaselineValues, s.rate())
+				row.BaselineCPUPerOp = append(row.BaselineCPUPerOp, s.cpuPerOp())
+			}
+			row.Load = append(row.Load, s.load)
+			b.progress("hub=%v %s, %s CPU/report", withHub, format(s.rate(), "/s"), formatDuration(s.cpuPerOp()))
+			return nil
+		}
+	}
+	if err := b.alternate(run(true), run(false)); err != nil {
+		return nil, err
+	}
+	row.Note = strings.Join(notes, "; ")
+	return []Row{row}, nil
+}
+
+// reports: a Lua publisher and a Lua subscriber in two client processes
+// of a hub that runs no scripts; the baseline: a nats.go publisher of the
+// same msgpack content into a raw-sink (NATS → decode → Lua function)
+// through the same kind of hub.
+func (b *bencher) reports() ([]Row, error) {
+	row := Row{
+		Scenario: b.scenario,
+		Figure:   "Lua → Lua reports/s delivered across processes (pub and sub clients of a relay hub)",
+		Unit:     "/s",
+		Target:   "≥ 150.0 k/s and ≥ 50 % of raw",
+		AtLeast:  150e3,
+		MinRatio: 0.5,
+		Baseline: "raw NATS → Lua",
+	}
+	var notes []string
+	exchange := func(int) error {
+		hub, url, _, err := b.hub("", agentConfig{})
+		if err != nil {
+			return err
+		}
+		sub, err := b.agentd("sub", agentConfig{connect: url, scripts: map[string]string{"sub.lua": script("sub")}})
+		if err != nil {
+			return err
+		}
+		pub, err := b.agentd("pub", agentConfig{connect: url, scripts: map[string]string{"pub.lua": script("pub")},
+			config: map[string]map[string]any{"pub": {"subs": 1, "seconds": b.seconds(), "warmup": b.warmup(20)}}})
+		if err != nil {
+			return err
+		}
+		s, err := b.measure(pub, hub, sub, pub)
+		if err != nil {
+			return err
+		}
+		if n := lost(s); n != "" {
+			notes = append(notes, n)
+		}
+		row.Values = append(row.Values, s.rate())
+		row.CPUPerOp = append(row.CPUPerOp, s.cpuPerOp())
+		row.Load = append(row.Load, s.load)
+		b.progress("exchange %s, %s CPU/report", format(s.rate(), "/s"), formatDuration(s.cpuPerOp()))
+		return nil
+	}
+	raw := func(int) error {
+		hub, url, _, err := b.hub("", agentConfig{})
+		if err != nil {
+			return err
+		}
+		sink, err := b.peer("raw-sink", url)
+		if err != nil {
+			return err
+		}
+		if _, _, err := sink.waitResult(time.Minute, "ready"); err != nil {
+			return err
+		}
+		pub, err := b.peer("raw-pub", url, "-seconds", fmt.Sprint(b.seconds()), "-warmup", fmt.Sprint(b.warmup(20)))
+		if err != nil {
+			return err
+		}
+		s, err := b.measure(pub, hub, sink, pub)
+		if err != nil {
+			return err
+		}
+		if n := lost(s); n != "" {
+			notes = append(notes, "raw: "+n)
+		}
+		row.BaselineValues = append(row.BaselineValues, s.rate())
+		row.BaselineCPUPerOp = append(row.BaselineCPUPerOp, s.cpuPerOp())
+		row.Load = append(row.Load, s.load)
+		b.progress("raw %s, %s CPU/report", format(s.rate(), "/s"), formatDuration(s.cpuPerOp()))
+		return nil
+	}
+	if err := b.alternate(exchange, raw); err != nil {
+		return nil, err
+	}
+	row.Note = strings.Join(notes, "; ")
+	return []Row{row}, nil
+}
+
+// requests: a Lua caller and a Lua echo service in two client processes
+// of a relay hub, inflight calls in flight; the baseline: nats.go
+// requests to a nats.go responder (raw-req, raw-echo) through the same
+// kind of hub, the same payload (the msgpack of an integer) at the same
+// concurrency. Latencies are measured inside the caller (agentd.time()
+// around each self:call; time.Now() around each nats.go Request).
+func (b *bencher) requests(inflight int) ([]Row, error) {
+	base := "raw NATS request/reply"
+	var rows []Row
+	var p50, p99, rate *Row
+	if inflight == 1 {
+		rows = []Row{{
+			Scenario: b.scenario, Figure: "Lua self:call round trip across processes, 1 in flight: p50", Unit: "s",
+			Target: "≤ 250.0 µs", AtMost: 250e-6, Baseline: base,
+		}, {
+			Scenario: b.scenario, Figure: "same: p99", Unit: "s",
+			Target: "≤ 1.0 ms", AtMost: 1e-3, Baseline: base,
+		}}
+		p50, p99 = &rows[0], &rows[1]
+	} else {
+		rows = []Row{{
+			Scenario: b.scenario, Figure: fmt.Sprintf("Lua requests/s across processes, %d in flight (coroutines)", inflight), Unit: "/s",
+			Target: "≥ 30.0 k/s", AtLeast: 30e3, Baseline: base + fmt.Sprintf(", %d in flight", inflight),
+		}}
+		rate = &rows[0]
+	}
+	record := func(s sample, baseline bool) error {
+		if rate != nil {
+			if baseline {
+				rate.BaselineValues = append(rate.BaselineValues, s.rate())
+				rate.BaselineCPUPerOp = append(rate.BaselineCPUPerOp, s.cpuPerOp())
+			} else {
+				rate.Values = append(rate.Values, s.rate())
+				rate.CPUPerOp = append(rate.CPUPerOp, s.cpuPerOp())
+			}
+			rate.Load = append(rate.Load, s.load)
+			return nil
+		}
+		v, err := s.f.need("p50", "p99")
+		if err != nil {
+			return err
+		}
+		for i, r := range []*Row{p50, p99} {
+			if baseline {
+				r.BaselineValues = append(r.BaselineValues, v[i])
+				r.BaselineCPUPerOp = append(r.BaselineCPUPerOp, s.cpuPerOp())
+			} else {
+				r.Values = append(r.Values, v[i])
+				r.CPUPerOp = append(r.CPUPerOp, s.cpuPerOp())
+			}
+			r.Load = append(r.Load, s.load)
+		}
+		return nil
+	}
+	describe := func(s sample) string {
+		if rate != nil {
+			return format(s.rate(), "/s")
+		}
+		return "p50 " + formatDuration(s.f["p50"]) + ", p99 " + formatDuration(s.f["p99"])
+	}
+	exchange := func(int) error {
+		hub, url, _, err := b.hub("", agentConfig{})
+		if err != nil {
+			return err
+		}
+		echo, err := b.agentd("echo", agentConfig{connect: url, scripts: map[string]string{"echo.lua": script("echo")}})
+		if err != nil {
+			return err
+		}
+		caller, err := b.agentd("caller", agentConfig{connect: url, scripts: map[string]string{"caller.lua": script("caller")},
+			config: map[string]map[string]any{"caller": {"inflight": inflight, "seconds": b.seconds(), "warmup": b.warmup(500)}}})
+		if err != nil {
+			return err
+		}
+		s, err := b.measure(caller, hub, echo, caller)
+		if err != nil {
+			return err
+		}
+		b.progress("exchange %s, %s CPU/request", describe(s), formatDuration(s.cpuPerOp()))
+		return record(s, false)
+	}
+	raw := func(int) error {
+		hub, url, _, err := b.hub("", agentConfig{})
+		if err != nil {
+			return err
+		}
+		echo, err := b.peer("raw-echo", url)
+		if err != nil {
+			return err
+		}
+		if _, _, err := echo.waitResult(time.Minute, "ready"); err != nil {
+			return err
+		}
+		req, err := b.peer("raw-req", url, "-seconds", fmt.Sprint(b.seconds()), "-inflight", fmt.Sprint(inflight), "-warmup", fmt.Sprint(b.warmup(500)))
+		if err != nil {
+			return err
+		}
+		s, err := b.measure(req, hub, echo, req)
+		if err != nil {
+			return err
+		}
+		b.progress("raw %s, %s CPU/request", describe(s), formatDuration(s.cpuPerOp()))
+		return record(s, true)
+	}
+	if err := b.alternate(exchange, raw); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// withdraw: a watcher in one client of a relay hub follows a service of
+// another client, which is killed with SIGKILL; the time from the kill to
+// the watcher's SERVICE_WITHDRAWN (agentd.time() in the watcher's
+// callback), Repeat times, a new victim process each time.
+func (b *bencher) withdraw() ([]Row, error) {
+	row := Row{
+		Scenario: b.scenario, Figure: "kill -9 of a process → SERVICE_WITHDRAWN in a watcher (another client)", Unit: "s",
+		Target: "≤ 100.0 ms (every time)", AtMost: 0.1, Worst: true,
+	}
+	_, url, _, err := b.hub("", agentConfig{})
+	if err != nil {
+		return nil, err
+	}
+	watcher, err := b.agentd("watcher", agentConfig{connect: url, scripts: map[string]string{"watcher.lua": script("watcher")},
+		config: map[string]map[string]any{"watcher": {"names": "victim"}}})
+	if err != nil {
+		return nil, err
+	}
+	for range b.opts.Repeat {
+		victim, err := b.agentd("victim", agentConfig{connect: url, scripts: map[string]string{"victim.lua": script("victim")}})
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := watcher.waitResult(time.Minute, "all"); err != nil {
+			return nil, err
+		}
+		killed := time.Now()
+		victim.kill()
+		f, _, err := watcher.waitResult(time.Minute, "none")
+		if err != nil {
+			return nil, err
+		}
+		v, err := f.need("t")
+		if err != nil {
+			return nil, err
+		}
+		d := v[0] - epoch(killed)
+		row.Values = append(row.Values, d)
+		row.Load = append(row.Load, loadAverage())
+		b.progress("withdrawn %s after kill -9", formatDuration(d))
+	}
+	return []Row{row}, nil
+}
+
+// restart: a hub with five services, a client with five more, and a
+// watcher client; the hub is stopped (SIGTERM) and started again on the
+// same address; the time from its log line `exchange hub listening`
+// (as the bench read it) to the watcher seeing all ten services again.
+func (b *bencher) restart() ([]Row, error) {
+	limit := b.opts.Retry + time.Second
+	row := Row{
+		Scenario: b.scenario, Figure: fmt.Sprintf("hub restarted → all 10 services visible again in a client (retry = %v)", b.opts.Retry), Unit: "s",
+		Target: "≤ retry + 1 s = " + formatDuration(limit.Seconds()) + " (every time)", AtMost: limit.Seconds(), Worst: true,
+	}
+	hubServices := agentConfig{scripts: map[string]string{"services.lua": script("services")},
+		config: map[string]map[string]any{"services": {"names": "h1,h2,h3,h4,h5"}}}
+	hub, url, _, err := b.hub("", hubServices)
+	if err != nil {
+		return nil, err
+	}
+	addr := strings.TrimPrefix(url, "nats://")
+	if _, err := b.agentd("services", agentConfig{connect: url, scripts: map[string]string{"services.lua": script("services")},
+		config: map[string]map[string]any{"services": {"names": "c1,c2,c3,c4,c5"}}}); err != nil {
+		return nil, err
+	}
+	watcher, err := b.agentd("watcher", agentConfig{connect: url, scripts: map[string]string{"watcher.lua": script("watcher")},
+		config: map[string]map[string]any{"watcher": {"names": "h1,h2,h3,h4,h5,c1,c2,c3,c4,c5"}}})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := watcher.waitResult(time.Minute, "all"); err != nil {
+		return nil, err
+	}
+	for range b.opts.Repeat {
+		hub.stop()
+		if _, _, err := watcher.waitResult(time.Minute, "none"); err != nil {
+			return nil, err
+		}
+		var up line
+		if hub, _, up, err = b.hub(addr, hubServices); err != nil {
+			return nil, err
+		}
+		f, _, err := watcher.waitResult(time.Minute, "all")
+		if err != nil {
+			return nil, err
+		}
+		v, err := f.need("t")
+		if err != nil {
+			return nil, err
+		}
+		d := v[0] - epoch(up.at)
+		row.Values = append(row.Values, d)
+		row.Load = append(row.Load, loadAverage())
+		b.progress("all visible %s after the hub was up again", formatDuration(d))
+	}
+	return []Row{row}, nil
+}
+
+// epoch is t in seconds since the Unix epoch, as agentd.time() gives it.
+func epoch(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
