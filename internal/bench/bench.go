@@ -57,9 +57,12 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		{"local-1", "Lua publisher → 1 Lua subscriber, one process; with a hub configured and without", func(b *bencher) ([]Row, error) { return b.local(1, 400e3) }},
 		{"local-10", "Lua publisher → 10 Lua subscribers, one process; with a hub configured and without", func(b *bencher) ([]Row, error) { return b.local(10, 600e3) }},
-		{"reports", "Lua → Lua reports across processes through a hub; raw NATS → Lua alternately", (*bencher).reports},
-		{"request-1", "Lua request round trip across processes, 1 in flight; raw NATS request/reply alternately", func(b *bencher) ([]Row, error) { return b.requests(1) }},
-		{"request-64", "Lua requests across processes, 64 in flight; raw NATS at the same concurrency alternately", func(b *bencher) ([]Row, error) { return b.requests(64) }},
+		{"reports", "Lua → Lua reports, publisher in the hub's process, subscriber in a client; raw NATS → Lua alternately", func(b *bencher) ([]Row, error) { return b.reports(embedded) }},
+		{"reports-relay", "the same with a hub that runs no scripts and two clients", func(b *bencher) ([]Row, error) { return b.reports(relay) }},
+		{"request-1", "Lua request round trip, 1 in flight, echo in the hub's process, caller in a client; raw NATS request/reply alternately", func(b *bencher) ([]Row, error) { return b.requests(1, embedded) }},
+		{"request-1-relay", "the same with a hub that runs no scripts and two clients", func(b *bencher) ([]Row, error) { return b.requests(1, relay) }},
+		{"request-64", "Lua requests, 64 in flight (coroutines), echo in the hub's process; raw NATS at the same concurrency alternately", func(b *bencher) ([]Row, error) { return b.requests(64, embedded) }},
+		{"request-64-relay", "the same with a hub that runs no scripts and two clients", func(b *bencher) ([]Row, error) { return b.requests(64, relay) }},
 		{"withdraw", "kill -9 of a process → a watcher's SERVICE_WITHDRAWN", (*bencher).withdraw},
 		{"restart", "hub restart → every service visible again in a client", (*bencher).restart},
 	}
@@ -231,9 +234,9 @@ func (b *bencher) hub(addr string, c agentConfig) (*process, string, line, error
 	return p, "nats://" + a, l, nil
 }
 
-// peer starts a raw NATS peer (bench-peer).
-func (b *bencher) peer(role, url string, args ...string) (*process, error) {
-	return b.start(role, b.tmp, append([]string{"bench-peer", role, "-url", url}, args...)...)
+// peer starts a raw NATS peer (bench-peer ROLE args...).
+func (b *bencher) peer(role string, args ...string) (*process, error) {
+	return b.start(role, b.tmp, append([]string{"bench-peer", role}, args...)...)
 }
 
 // stopAll stops every child still running, in order.

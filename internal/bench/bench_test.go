@@ -55,7 +55,7 @@ func TestSelected(t *testing.T) {
 	for _, x := range s {
 		names = append(names, x.Name)
 	}
-	if got := strings.Join(names, ","); got != "request-1,request-64,withdraw" {
+	if got := strings.Join(names, ","); got != "request-1,request-1-relay,request-64,request-64-relay,withdraw" {
 		t.Errorf("got %s", got)
 	}
 	if _, err := selected([]string{"local", "requests"}); err == nil || !strings.Contains(err.Error(), `"requests"`) {

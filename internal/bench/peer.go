@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/agentd/agentd/internal/wire"
 	"github.com/agentd/agentd/luabind"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -42,6 +44,33 @@ const (
 	batch       = 1000
 )
 
+// embedServer starts a NATS server on addr with the options of an agentd hub
+// that matter for speed (exchange/hub.go): ping interval, payload limit.
+func embedServer(addr string) (*server.Server, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, err
+	}
+	if p == 0 {
+		p = -1 // nats-server: a port the system picks
+	}
+	ns, err := server.NewServer(&server.Options{Host: host, Port: p, NoSigs: true, NoLog: true,
+		PingInterval: time.Second, MaxPingsOut: 2, MaxPayload: 1 << 20})
+	if err != nil {
+		return nil, err
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("the embedded NATS server did not start")
+	}
+	return ns, nil
+}
+
 // rawHandler is the Lua function of raw-sink: the same work as the
 // callback of lua/sub.lua.
 const rawHandler = `
@@ -49,8 +78,10 @@ local got = 0
 return function(subject, content) got = got + 1 end
 `
 
-// Peer runs the bench-peer command: `ROLE -url URL [-seconds S]
-// [-inflight N]`. It returns when ctx ends (the bench stops it), or on
+// Peer runs the bench-peer command: `ROLE [-url URL | -listen ADDR]
+// [-seconds S] [-inflight N] [-warmup N]`. With -listen, the peer embeds
+// the NATS server (as an agentd hub with scripts does) and prints
+// `BENCH listening port=N`. It returns when ctx ends (the bench stops it), or on
 // an error.
 func Peer(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -62,10 +93,23 @@ func Peer(ctx context.Context, args []string, stdout io.Writer) error {
 	seconds := fs.Float64("seconds", 3, "how long to measure")
 	inflight := fs.Int("inflight", 1, "requests in flight (raw-req)")
 	warmup := fs.Int("warmup", 0, "batches (raw-pub) or requests (raw-req) before the measurement")
+	listen := fs.String("listen", "", "embed a NATS server listening on this address, as an agentd hub does, and join it in-process")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*url, nats.Name("agentd-bench "+role), nats.MaxReconnects(0))
+	opts := []nats.Option{nats.Name("agentd-bench " + role), nats.MaxReconnects(0)}
+	if *listen != "" {
+		ns, err := embedServer(*listen)
+		if err != nil {
+			return fmt.Errorf("bench-peer %s: %w", role, err)
+		}
+		defer ns.WaitForShutdown()
+		defer ns.Shutdown()
+		opts = append(opts, nats.InProcessServer(ns))
+		addr := ns.Addr().(*net.TCPAddr)
+		fmt.Fprintf(stdout, "BENCH listening port=%d\n", addr.Port)
+	}
+	nc, err := nats.Connect(*url, opts...)
 	if err != nil {
 		return fmt.Errorf("bench-peer %s: %w", role, err)
 	}

@@ -147,36 +147,113 @@ func (b *bencher) local(subs int, target float64) ([]Row, error) {
 	return []Row{row}, nil
 }
 
-// reports: a Lua publisher and a Lua subscriber in two client processes
-// of a hub that runs no scripts; the baseline: a nats.go publisher of the
-// same msgpack content into a raw-sink (NATS → decode → Lua function)
-// through the same kind of hub.
-func (b *bencher) reports() ([]Row, error) {
+// topology is where a cross-process scenario's hub runs.
+type topology int
+
+const (
+	// embedded: the publisher (or the callee) runs in the hub's process,
+	// the subscriber (or the caller) in a client: two processes. The raw
+	// baseline's publisher (or responder) embeds a NATS server the same
+	// way (bench-peer -listen).
+	embedded topology = iota
+	// relay: a hub that runs no scripts, publisher and subscriber (caller
+	// and callee) in two clients: three processes, every message crossing
+	// two TCP connections. The raw baseline uses an agentd hub alike.
+	relay
+)
+
+func (t topology) String() string {
+	if t == embedded {
+		return "2 processes: pub in the hub's"
+	}
+	return "3 processes: pub and sub clients of a relay hub"
+}
+
+// rawPeers starts the two peers of a raw baseline, first then second,
+// each with its args: for relay, both connect to a new agentd hub that
+// runs no scripts (returned as hub); for embedded, first embeds the NATS
+// server (-listen) and second connects to it.
+func (b *bencher) rawPeers(t topology, first string, firstArgs []string, second string, secondArgs []string) (p1, p2 *process, hub *process, err error) {
+	if t == relay {
+		h, url, _, err := b.hub("", agentConfig{})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if p1, err = b.peer(first, append([]string{"-url", url}, firstArgs...)...); err != nil {
+			return nil, nil, nil, err
+		}
+		if p2, err = b.peer(second, append([]string{"-url", url}, secondArgs...)...); err != nil {
+			return nil, nil, nil, err
+		}
+		return p1, p2, h, nil
+	}
+	if p1, err = b.peer(first, append([]string{"-listen", "127.0.0.1:0"}, firstArgs...)...); err != nil {
+		return nil, nil, nil, err
+	}
+	f, _, err := p1.waitResult(time.Minute, "listening")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	port, err := f.need("port")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	url := fmt.Sprintf("nats://127.0.0.1:%d", int(port[0]))
+	if p2, err = b.peer(second, append([]string{"-url", url}, secondArgs...)...); err != nil {
+		return nil, nil, nil, err
+	}
+	return p1, p2, nil, nil
+}
+
+// procs lists the processes that are not nil.
+func procs(ps ...*process) []*process {
+	var out []*process
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// reports: a Lua publisher and a Lua subscriber in two processes (t);
+// the baseline: a nats.go publisher of the same msgpack content into a
+// raw-sink (NATS → decode → Lua function) in the same topology.
+func (b *bencher) reports(t topology) ([]Row, error) {
 	row := Row{
 		Scenario: b.scenario,
-		Figure:   "Lua → Lua reports/s delivered across processes (pub and sub clients of a relay hub)",
+		Figure:   "Lua → Lua reports/s delivered across processes (" + t.String() + ")",
 		Unit:     "/s",
-		Target:   "≥ 150.0 k/s and ≥ 50 % of raw",
-		AtLeast:  150e3,
-		MinRatio: 0.5,
 		Baseline: "raw NATS → Lua",
 	}
+	if t == embedded {
+		row.Target, row.AtLeast, row.MinRatio = "≥ 150.0 k/s and ≥ 50 % of raw", 150e3, 0.5
+	}
 	var notes []string
+	pubConfig := map[string]map[string]any{"pub": {"subs": 1, "seconds": b.seconds(), "warmup": b.warmup(20)}}
 	exchange := func(int) error {
-		hub, url, _, err := b.hub("", agentConfig{})
-		if err != nil {
+		var hub, pub, sub *process
+		var url string
+		var err error
+		if t == embedded {
+			if hub, url, _, err = b.hub("", agentConfig{scripts: map[string]string{"pub.lua": script("pub")}, config: pubConfig}); err != nil {
+				return err
+			}
+			pub = hub
+		} else {
+			if hub, url, _, err = b.hub("", agentConfig{}); err != nil {
+				return err
+			}
+		}
+		if sub, err = b.agentd("sub", agentConfig{connect: url, scripts: map[string]string{"sub.lua": script("sub")}}); err != nil {
 			return err
 		}
-		sub, err := b.agentd("sub", agentConfig{connect: url, scripts: map[string]string{"sub.lua": script("sub")}})
-		if err != nil {
-			return err
+		if t == relay {
+			if pub, err = b.agentd("pub", agentConfig{connect: url, scripts: map[string]string{"pub.lua": script("pub")}, config: pubConfig}); err != nil {
+				return err
+			}
 		}
-		pub, err := b.agentd("pub", agentConfig{connect: url, scripts: map[string]string{"pub.lua": script("pub")},
-			config: map[string]map[string]any{"pub": {"subs": 1, "seconds": b.seconds(), "warmup": b.warmup(20)}}})
-		if err != nil {
-			return err
-		}
-		s, err := b.measure(pub, hub, sub, pub)
+		s, err := b.measure(pub, procs(hub, sub, nilIf(pub, pub == hub))...)
 		if err != nil {
 			return err
 		}
@@ -190,22 +267,18 @@ func (b *bencher) reports() ([]Row, error) {
 		return nil
 	}
 	raw := func(int) error {
-		hub, url, _, err := b.hub("", agentConfig{})
+		pubArgs := []string{"-seconds", fmt.Sprint(b.seconds()), "-warmup", fmt.Sprint(b.warmup(20))}
+		var pub, sink, hub *process
+		var err error
+		if t == embedded {
+			pub, sink, _, err = b.rawPeers(t, "raw-pub", pubArgs, "raw-sink", nil)
+		} else {
+			sink, pub, hub, err = b.rawPeers(t, "raw-sink", nil, "raw-pub", pubArgs)
+		}
 		if err != nil {
 			return err
 		}
-		sink, err := b.peer("raw-sink", url)
-		if err != nil {
-			return err
-		}
-		if _, _, err := sink.waitResult(time.Minute, "ready"); err != nil {
-			return err
-		}
-		pub, err := b.peer("raw-pub", url, "-seconds", fmt.Sprint(b.seconds()), "-warmup", fmt.Sprint(b.warmup(20)))
-		if err != nil {
-			return err
-		}
-		s, err := b.measure(pub, hub, sink, pub)
+		s, err := b.measure(pub, procs(hub, sink, pub)...)
 		if err != nil {
 			return err
 		}
@@ -225,31 +298,49 @@ func (b *bencher) reports() ([]Row, error) {
 	return []Row{row}, nil
 }
 
-// requests: a Lua caller and a Lua echo service in two client processes
-// of a relay hub, inflight calls in flight; the baseline: nats.go
-// requests to a nats.go responder (raw-req, raw-echo) through the same
-// kind of hub, the same payload (the msgpack of an integer) at the same
-// concurrency. Latencies are measured inside the caller (agentd.time()
-// around each self:call; time.Now() around each nats.go Request).
-func (b *bencher) requests(inflight int) ([]Row, error) {
+// nilIf returns nil if cond, else p.
+func nilIf(p *process, cond bool) *process {
+	if cond {
+		return nil
+	}
+	return p
+}
+
+// requests: a Lua caller and a Lua echo service in two processes (t:
+// embedded puts the echo service in the hub's process), inflight calls
+// in flight; the baseline: nats.go requests to a nats.go responder
+// (raw-req, raw-echo) in the same topology, the same payload (the
+// msgpack of an integer) at the same concurrency. Latencies are measured
+// inside the caller (agentd.time() around each self:call; time.Now()
+// around each nats.go Request).
+func (b *bencher) requests(inflight int, t topology) ([]Row, error) {
+	where := "2 processes: echo in the hub's"
+	if t == relay {
+		where = "3 processes: caller and echo clients of a relay hub"
+	}
 	base := "raw NATS request/reply"
 	var rows []Row
 	var p50, p99, rate *Row
 	if inflight == 1 {
 		rows = []Row{{
-			Scenario: b.scenario, Figure: "Lua self:call round trip across processes, 1 in flight: p50", Unit: "s",
-			Target: "≤ 250.0 µs", AtMost: 250e-6, Baseline: base,
+			Scenario: b.scenario, Figure: "Lua self:call round trip across processes, 1 in flight (" + where + "): p50", Unit: "s", Baseline: base,
 		}, {
-			Scenario: b.scenario, Figure: "same: p99", Unit: "s",
-			Target: "≤ 1.0 ms", AtMost: 1e-3, Baseline: base,
+			Scenario: b.scenario, Figure: "same: p99", Unit: "s", Baseline: base,
 		}}
 		p50, p99 = &rows[0], &rows[1]
+		if t == embedded {
+			p50.Target, p50.AtMost = "≤ 250.0 µs", 250e-6
+			p99.Target, p99.AtMost = "≤ 1.0 ms", 1e-3
+		}
 	} else {
 		rows = []Row{{
-			Scenario: b.scenario, Figure: fmt.Sprintf("Lua requests/s across processes, %d in flight (coroutines)", inflight), Unit: "/s",
-			Target: "≥ 30.0 k/s", AtLeast: 30e3, Baseline: base + fmt.Sprintf(", %d in flight", inflight),
+			Scenario: b.scenario, Figure: fmt.Sprintf("Lua requests/s across processes, %d in flight (coroutines; %s)", inflight, where), Unit: "/s",
+			Baseline: base + fmt.Sprintf(", %d in flight", inflight),
 		}}
 		rate = &rows[0]
+		if t == embedded {
+			rate.Target, rate.AtLeast = "≥ 30.0 k/s", 30e3
+		}
 	}
 	record := func(s sample, baseline bool) error {
 		if rate != nil {
@@ -285,21 +376,28 @@ func (b *bencher) requests(inflight int) ([]Row, error) {
 		}
 		return "p50 " + formatDuration(s.f["p50"]) + ", p99 " + formatDuration(s.f["p99"])
 	}
+	callerConfig := map[string]map[string]any{"caller": {"inflight": inflight, "seconds": b.seconds(), "warmup": b.warmup(500)}}
 	exchange := func(int) error {
-		hub, url, _, err := b.hub("", agentConfig{})
+		var hub, echo *process
+		var url string
+		var err error
+		if t == embedded {
+			if hub, url, _, err = b.hub("", agentConfig{scripts: map[string]string{"echo.lua": script("echo")}}); err != nil {
+				return err
+			}
+		} else {
+			if hub, url, _, err = b.hub("", agentConfig{}); err != nil {
+				return err
+			}
+			if echo, err = b.agentd("echo", agentConfig{connect: url, scripts: map[string]string{"echo.lua": script("echo")}}); err != nil {
+				return err
+			}
+		}
+		caller, err := b.agentd("caller", agentConfig{connect: url, scripts: map[string]string{"caller.lua": script("caller")}, config: callerConfig})
 		if err != nil {
 			return err
 		}
-		echo, err := b.agentd("echo", agentConfig{connect: url, scripts: map[string]string{"echo.lua": script("echo")}})
-		if err != nil {
-			return err
-		}
-		caller, err := b.agentd("caller", agentConfig{connect: url, scripts: map[string]string{"caller.lua": script("caller")},
-			config: map[string]map[string]any{"caller": {"inflight": inflight, "seconds": b.seconds(), "warmup": b.warmup(500)}}})
-		if err != nil {
-			return err
-		}
-		s, err := b.measure(caller, hub, echo, caller)
+		s, err := b.measure(caller, procs(hub, echo, caller)...)
 		if err != nil {
 			return err
 		}
@@ -307,22 +405,12 @@ func (b *bencher) requests(inflight int) ([]Row, error) {
 		return record(s, false)
 	}
 	raw := func(int) error {
-		hub, url, _, err := b.hub("", agentConfig{})
+		reqArgs := []string{"-seconds", fmt.Sprint(b.seconds()), "-inflight", fmt.Sprint(inflight), "-warmup", fmt.Sprint(b.warmup(500))}
+		echo, req, hub, err := b.rawPeers(t, "raw-echo", nil, "raw-req", reqArgs)
 		if err != nil {
 			return err
 		}
-		echo, err := b.peer("raw-echo", url)
-		if err != nil {
-			return err
-		}
-		if _, _, err := echo.waitResult(time.Minute, "ready"); err != nil {
-			return err
-		}
-		req, err := b.peer("raw-req", url, "-seconds", fmt.Sprint(b.seconds()), "-inflight", fmt.Sprint(inflight), "-warmup", fmt.Sprint(b.warmup(500)))
-		if err != nil {
-			return err
-		}
-		s, err := b.measure(req, hub, echo, req)
+		s, err := b.measure(req, procs(hub, echo, req)...)
 		if err != nil {
 			return err
 		}
