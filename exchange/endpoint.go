@@ -572,15 +572,18 @@ func (e *endpoint) handle(m *message) {
 			return
 		case kHeartbeat, kAvailable, kSync:
 			// We never heard its hello: it was lost, or (in a cluster) sent
-			// before the routes carried our subscriptions. Ask for
-			// everything, and handle this message too: a sync is answered
-			// with our snapshot and subscriptions.
+			// before the routes carried our subscriptions, or we joined
+			// and hear its broadcast before its answer to our hello. Ask
+			// for everything, and handle this message too: a sync is
+			// answered with our snapshot and subscriptions. Nothing it
+			// sent us directly was dropped (that would have come first,
+			// below): it keeps its requests and subscriptions.
 			if m.Proc == "" && m.Kind != kSync {
 				e.stats.Malformed.Add(1)
 				return
 			}
 			p = e.newPeer(m.Inc, m.Proc, m.Sess)
-			e.sendTo(p.inc, &message{Kind: kSync, Details: "unknown sender"})
+			e.sendTo(p.inc, &message{Kind: kSync, Details: "unknown sender", Keep: true})
 		default:
 			// we never heard its hello (or dropped it): ask for everything
 			p = e.newPeer(m.Inc, "", m.Sess)
@@ -612,7 +615,13 @@ func (e *endpoint) handle(m *message) {
 			s.LeaveGroup(m.Group)
 		}
 	case kSync:
-		e.reset(p, "it lost messages ("+m.Details+")")
+		// a sync that keeps asks for our snapshot and subscriptions only,
+		// unless it comes from a session we have not heard begin (its
+		// hello was lost: it dropped everything of ours)
+		if !m.Keep || m.Sess != p.sess {
+			p.sess = m.Sess
+			e.reset(p, "it lost messages ("+m.Details+")")
+		}
 		e.sendTo(p.inc, &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
 		e.sendSubs(p)
 	case kSubs:

@@ -12,7 +12,7 @@ import (
 // versions only add optional fields, which readers ignore.
 const (
 	ProtocolMajor = 1
-	ProtocolMinor = 0
+	ProtocolMinor = 1
 )
 
 // Subjects (see spec/exchange.md). g is the group token (groupToken).
@@ -36,7 +36,7 @@ const (
 	kBye       = "bye"    // all: the sender leaves in order
 	kGone      = "gone"   // all, from a hub: a process's connection is lost
 	kSnapshot  = "snap"   // to: every service the sender has, for the receiver
-	kSync      = "sync"   // to: the receiver lost messages: resend snapshot and subscriptions, fail pending requests
+	kSync      = "sync"   // to: resend snapshot and subscriptions; unless keep, the sender lost messages: fail pending requests
 	kSubs      = "subs"   // to: every subscription the sender has to the receiver's services
 	kSubscribe = "sub"    // to: a subscription to one of the receiver's services
 	kUnsub     = "unsub"  // to: a subscription withdrawn
@@ -88,6 +88,7 @@ type message struct {
 
 	Code                         int64  // fail
 	Description, Origin, Details string // fail; gone and sync: Details says why
+	Keep                         bool   // sync: nothing the receiver sent was lost; it keeps its requests and subscriptions
 }
 
 // encode appends m's encoding to dst: a map whose header is always the
@@ -178,6 +179,10 @@ func (m *message) encode(dst []byte) ([]byte, error) {
 	str("desc", m.Description)
 	str("orig", m.Origin)
 	str("det", m.Details)
+	if m.Keep {
+		dst = wire.AppendBool(wire.AppendString(dst, "keep"), true)
+		n++
+	}
 	dst[start+1], dst[start+2] = byte(n>>8), byte(n)
 	return dst, nil
 }
@@ -281,6 +286,8 @@ func (m *message) field(r *wire.Reader, k string) error {
 		m.Origin, err = r.ReadString()
 	case "det":
 		m.Details, err = r.ReadString()
+	case "keep":
+		m.Keep, err = r.ReadBool()
 	default:
 		err = r.Skip() // a field of a later minor version
 	}

@@ -14,6 +14,7 @@ func sampleMessages() []*message {
 			Content: map[string]any{"x": int64(1), "y": []any{"\xff", 2.5, nil, true}}},
 		{Kind: kRequest, Inc: "i1", ID: "7@h:1", From: "1@h:1", Target: "2@k:2", Method: "m", Args: []any{int64(-5)}},
 		{Kind: kFailure, Inc: "i1", ID: "7@h:1", Code: 57, Description: "Application Error", Origin: "netsvc", Details: "x"},
+		{Kind: kSync, Inc: "i1", Seq: 2, To: "i2", Details: "unknown sender", Keep: true},
 	}
 }
 

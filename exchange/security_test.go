@@ -586,3 +586,76 @@ func TestMissedHelloIsRecovered(t *testing.T) {
 	send("sync-first", toSubject("_", a.x.Incarnation()), &message{Kind: kSync, Seq: 1, To: a.x.Incarnation(), Details: "unknown sender"})
 	next(sy, kSync, kSnapshot, kSubs)
 }
+
+// A newcomer that hears an existing process's broadcast before that
+// process has answered its hello asks for everything with a sync that
+// keeps: the existing process answers with its snapshot and
+// subscriptions, and a request it already sent to the newcomer goes on
+// (found by agentd bench: the first call of a client that joined just
+// before its callee failed with 57). A sync that does not keep still
+// fails the requests sent to its sender.
+func TestSyncOfANewcomerKeepsRequests(t *testing.T) {
+	a := newNode(t, "a:1")
+	url := a.hub(EndpointConfig{})
+	raw, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	const inc = "newcomer"
+	to, _ := raw.SubscribeSync(toSubject("_", inc))
+	_ = raw.Flush()
+	seqTo := uint64(0)
+	send := func(subj string, m *message) {
+		m.Inc, m.Sess = inc, 1
+		if m.To != "" {
+			seqTo++
+			m.Seq = seqTo
+		}
+		b, err := m.encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = raw.Publish(subj, b)
+	}
+	next := func(kind string) *message {
+		t.Helper()
+		for {
+			msg, err := to.NextMsg(10 * time.Second)
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", kind, err)
+			}
+			if m, err := decode(msg.Data); err == nil && m.Kind == kind {
+				return m
+			}
+		}
+	}
+	send(helloSubject("_"), &message{Kind: kHello, Major: ProtocolMajor, Minor: ProtocolMinor, Proc: "n:1"})
+	send(allSubject("_"), &message{Kind: kSnapshot, Seq: 1, Proc: "n:1", Svcs: []svcInfo{{ID: "1@n:1", Name: "nsvc", Audience: "*"}}})
+	waitFor(t, "nsvc in a", func() bool { return remote(a.rt, "nsvc") != nil })
+
+	for _, keep := range []bool{true, false} {
+		type answer struct {
+			v   any
+			err error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			v, err := request(a, runtime.Named("nsvc"), "m")
+			done <- answer{v, err}
+		}()
+		req := next(kRequest)
+		send(toSubject("_", a.x.Incarnation()), &message{Kind: kSync, To: a.x.Incarnation(), Details: "unknown sender", Keep: keep})
+		next(kSnapshot)
+		next(kSubs)
+		send(toSubject("_", a.x.Incarnation()), &message{Kind: kResponse, To: a.x.Incarnation(), ID: req.ID, Content: "answered"})
+		got := <-done
+		if keep && (got.err != nil || got.v != "answered") {
+			t.Errorf("keep: the request ended with %v, %v; want its answer", got.v, got.err)
+		}
+		var f *runtime.Failure
+		if !keep && (!errors.As(got.err, &f) || f.Code != runtime.ServerApplicationError || !strings.Contains(f.Details, "it lost messages (unknown sender)")) {
+			t.Errorf("no keep: the request ended with %v, %v; want 57, it lost messages", got.v, got.err)
+		}
+	}
+}

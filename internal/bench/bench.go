@@ -125,9 +125,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, s := range scens {
 		b := &bencher{ctx: ctx, opts: opts, tmp: tmp, scenario: s.Name}
 		rows, err := s.run(b)
+		if err != nil {
+			err = fmt.Errorf("%s: %w\nthe last lines of every process of the scenario:\n%s", s.Name, err, b.tails())
+		}
 		b.stopAll()
 		if err != nil {
-			return rep, fmt.Errorf("%s: %w", s.Name, err)
+			return rep, err
 		}
 		for i := range rows {
 			rows[i].finish()
@@ -237,6 +240,15 @@ func (b *bencher) hub(addr string, c agentConfig) (*process, string, line, error
 // peer starts a raw NATS peer (bench-peer ROLE args...).
 func (b *bencher) peer(role string, args ...string) (*process, error) {
 	return b.start(role, b.tmp, append([]string{"bench-peer", role}, args...)...)
+}
+
+// tails is the last lines of every child still known.
+func (b *bencher) tails() string {
+	var s strings.Builder
+	for _, p := range b.procs {
+		s.WriteString(p.tail())
+	}
+	return s.String()
 }
 
 // stopAll stops every child still running, in order.
