@@ -12,7 +12,10 @@
 // Lua scripts of lua/ (embedded), and, for the raw NATS baselines, the
 // same binary's hidden `bench-peer` command, whose roles are in peer.go.
 // Hubs listen on 127.0.0.1 at a port the system picks; the bench reads
-// the address from the hub's log. A Lua driver (the publisher, the
+// the address from the hub's log (or a raw peer's `BENCH listening`
+// line). Cross-process scenarios come in two topologies: the publisher
+// (or callee) in the hub's own process, and a hub that runs no scripts
+// with two clients; the raw baseline always has the same one. A Lua driver (the publisher, the
 // caller, a watcher) prints result lines, `BENCH start` and
 // `BENCH done key=value ...`, which the bench reads; it takes each
 // process's CPU time from /proc/PID/stat at those two lines.

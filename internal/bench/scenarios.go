@@ -2,6 +2,8 @@ package bench
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -9,20 +11,52 @@ import (
 // sample is one measurement: a driver's done line, and the CPU time of
 // the scenario's processes between its start and done lines.
 type sample struct {
-	f    fields
-	ops  float64
-	secs float64
-	cpu  time.Duration
-	load float64
+	f      fields
+	ops    float64
+	secs   float64
+	cpu    time.Duration            // every process
+	byRole map[string]time.Duration // each process, by its role
+	load   float64
 }
 
 func (s sample) rate() float64 { return s.ops / s.secs }
 
-func (s sample) cpuPerOp() float64 {
+func (s sample) cpuPerOp() float64 { return s.perOp(s.cpu) }
+
+func (s sample) perOp(d time.Duration) float64 {
 	if s.ops == 0 {
 		return 0
 	}
-	return s.cpu.Seconds() / s.ops
+	return d.Seconds() / s.ops
+}
+
+// cpuSplit describes the CPU time per operation of each process.
+func (s sample) cpuSplit() string {
+	var parts []string
+	for _, role := range slices.Sorted(maps.Keys(s.byRole)) {
+		parts = append(parts, role+" "+formatDuration(s.perOp(s.byRole[role])))
+	}
+	return formatDuration(s.cpuPerOp()) + " CPU/op (" + strings.Join(parts, ", ") + ")"
+}
+
+// add records s in r: value, CPU time per operation (in all and per
+// process), load.
+func (r *Row) add(s sample, baseline bool, value float64) {
+	cpu, by := &r.CPUPerOp, &r.CPUByProcess
+	if baseline {
+		r.BaselineValues = append(r.BaselineValues, value)
+		cpu, by = &r.BaselineCPUPerOp, &r.BaselineCPUByProcess
+	} else {
+		r.Values = append(r.Values, value)
+	}
+	*cpu = append(*cpu, s.cpuPerOp())
+	if *by == nil {
+		*by = map[string][]float64{}
+	}
+	for role, d := range s.byRole {
+		(*by)[role] = append((*by)[role], s.perOp(d))
+	}
+	r.Load = append(r.Load, s.load)
 }
 
 // measure waits for driver's start and done lines and takes the CPU time
@@ -50,19 +84,24 @@ func (b *bencher) measure(driver *process, procs ...*process) (sample, error) {
 	if v[0] <= 0 || v[1] <= 0 {
 		return sample{}, fmt.Errorf("bench: %s measured nothing: %v", driver.name, f)
 	}
-	return sample{f: f, ops: v[0], secs: v[1], cpu: c1 - c0, load: loadAverage()}, nil
+	s := sample{f: f, ops: v[0], secs: v[1], byRole: map[string]time.Duration{}, load: loadAverage()}
+	for i, p := range procs {
+		s.cpu += c1[i] - c0[i]
+		s.byRole[p.name] += c1[i] - c0[i]
+	}
+	return s, nil
 }
 
-func cpuOf(procs []*process) (time.Duration, error) {
-	var sum time.Duration
-	for _, p := range procs {
+func cpuOf(procs []*process) ([]time.Duration, error) {
+	out := make([]time.Duration, len(procs))
+	for i, p := range procs {
 		c, err := p.cpu()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		sum += c
+		out[i] = c
 	}
-	return sum, nil
+	return out, nil
 }
 
 // alternate runs figure and baseline Rounds times each, alternating which
@@ -128,15 +167,8 @@ func (b *bencher) local(subs int, target float64) ([]Row, error) {
 			if n := lost(s); n != "" {
 				notes = append(notes, n)
 			}
-			if withHub {
-				row.Values = append(row.Values, s.rate())
-				row.CPUPerOp = append(row.CPUPerOp, s.cpuPerOp())
-			} else {
-				row.BaselineValues = append(row.BaselineValues, s.rate())
-				row.BaselineCPUPerOp = append(row.BaselineCPUPerOp, s.cpuPerOp())
-			}
-			row.Load = append(row.Load, s.load)
-			b.progress("hub=%v %s, %s CPU/report", withHub, format(s.rate(), "/s"), formatDuration(s.cpuPerOp()))
+			row.add(s, !withHub, s.rate())
+			b.progress("hub=%v %s, %s", withHub, format(s.rate(), "/s"), s.cpuSplit())
 			return nil
 		}
 	}
@@ -260,10 +292,8 @@ func (b *bencher) reports(t topology) ([]Row, error) {
 		if n := lost(s); n != "" {
 			notes = append(notes, n)
 		}
-		row.Values = append(row.Values, s.rate())
-		row.CPUPerOp = append(row.CPUPerOp, s.cpuPerOp())
-		row.Load = append(row.Load, s.load)
-		b.progress("exchange %s, %s CPU/report", format(s.rate(), "/s"), formatDuration(s.cpuPerOp()))
+		row.add(s, false, s.rate())
+		b.progress("exchange %s, %s", format(s.rate(), "/s"), s.cpuSplit())
 		return nil
 	}
 	raw := func(int) error {
@@ -285,10 +315,8 @@ func (b *bencher) reports(t topology) ([]Row, error) {
 		if n := lost(s); n != "" {
 			notes = append(notes, "raw: "+n)
 		}
-		row.BaselineValues = append(row.BaselineValues, s.rate())
-		row.BaselineCPUPerOp = append(row.BaselineCPUPerOp, s.cpuPerOp())
-		row.Load = append(row.Load, s.load)
-		b.progress("raw %s, %s CPU/report", format(s.rate(), "/s"), formatDuration(s.cpuPerOp()))
+		row.add(s, true, s.rate())
+		b.progress("raw %s, %s", format(s.rate(), "/s"), s.cpuSplit())
 		return nil
 	}
 	if err := b.alternate(exchange, raw); err != nil {
@@ -344,30 +372,15 @@ func (b *bencher) requests(inflight int, t topology) ([]Row, error) {
 	}
 	record := func(s sample, baseline bool) error {
 		if rate != nil {
-			if baseline {
-				rate.BaselineValues = append(rate.BaselineValues, s.rate())
-				rate.BaselineCPUPerOp = append(rate.BaselineCPUPerOp, s.cpuPerOp())
-			} else {
-				rate.Values = append(rate.Values, s.rate())
-				rate.CPUPerOp = append(rate.CPUPerOp, s.cpuPerOp())
-			}
-			rate.Load = append(rate.Load, s.load)
+			rate.add(s, baseline, s.rate())
 			return nil
 		}
 		v, err := s.f.need("p50", "p99")
 		if err != nil {
 			return err
 		}
-		for i, r := range []*Row{p50, p99} {
-			if baseline {
-				r.BaselineValues = append(r.BaselineValues, v[i])
-				r.BaselineCPUPerOp = append(r.BaselineCPUPerOp, s.cpuPerOp())
-			} else {
-				r.Values = append(r.Values, v[i])
-				r.CPUPerOp = append(r.CPUPerOp, s.cpuPerOp())
-			}
-			r.Load = append(r.Load, s.load)
-		}
+		p50.add(s, baseline, v[0])
+		p99.add(s, baseline, v[1])
 		return nil
 	}
 	describe := func(s sample) string {
@@ -401,7 +414,7 @@ func (b *bencher) requests(inflight int, t topology) ([]Row, error) {
 		if err != nil {
 			return err
 		}
-		b.progress("exchange %s, %s CPU/request", describe(s), formatDuration(s.cpuPerOp()))
+		b.progress("exchange %s, %s", describe(s), s.cpuSplit())
 		return record(s, false)
 	}
 	raw := func(int) error {
@@ -414,7 +427,7 @@ func (b *bencher) requests(inflight int, t topology) ([]Row, error) {
 		if err != nil {
 			return err
 		}
-		b.progress("raw %s, %s CPU/request", describe(s), formatDuration(s.cpuPerOp()))
+		b.progress("raw %s, %s", describe(s), s.cpuSplit())
 		return record(s, true)
 	}
 	if err := b.alternate(exchange, raw); err != nil {

@@ -33,8 +33,10 @@ type Row struct {
 	BaselineMedian float64   `json:"baseline_median,omitempty"`
 	Ratio          float64   `json:"ratio,omitempty"` // Median / BaselineMedian
 
-	CPUPerOp         []float64 `json:"cpu_per_op_s,omitempty"` // seconds of CPU (every process of the scenario) per operation
-	BaselineCPUPerOp []float64 `json:"baseline_cpu_per_op_s,omitempty"`
+	CPUPerOp             []float64            `json:"cpu_per_op_s,omitempty"` // seconds of CPU (every process of the scenario) per operation
+	BaselineCPUPerOp     []float64            `json:"baseline_cpu_per_op_s,omitempty"`
+	CPUByProcess         map[string][]float64 `json:"cpu_per_op_by_process_s,omitempty"` // the same for each process, by its role
+	BaselineCPUByProcess map[string][]float64 `json:"baseline_cpu_per_op_by_process_s,omitempty"`
 
 	Load    []float64 `json:"load1"` // the 1-minute load average after each measurement
 	Verdict string    `json:"verdict"`
