@@ -38,18 +38,31 @@ func writeScript(b *testing.B, dir, name, src string) string {
 	return p
 }
 
-const benchSubscriber = `
+// benchSubscriber counts reports; with read set, it also reads two
+// fields of each. options is the final argument of monitorReports ("" for
+// none; a version without options ignores an extra argument, so the
+// baseline runs the same script with default delivery).
+func benchSubscriber(options string, read bool) string {
+	if options != "" {
+		options = ", " + options
+	}
+	body := ""
+	if read {
+		body = "  if c.seq ~= got or c.name ~= \"sensor\" then error(\"bad content\") end\n"
+	}
+	return `
 local bench = require("bench")
 local s = agentd.service("sub")
 local want, got = tonumber(agentd.config.want), 0
-function s:init() self:monitorReports(self.report, "pub", "bench.*") end
+function s:init() self:monitorReports(self.report, "pub", "bench.*"` + options + `) end
 function s:report(pub, subject, c)
   got = got + 1
-  if got == want then bench.done(got) end
+` + body + `  if got == want then bench.done(got) end
 end
 function s:ack() return got end
 s:exportMethod("ack")
 `
+}
 
 // The publisher waits for every subscriber to acknowledge each batch of
 // 1000 reports, so the backlog stays bounded (as flow control would keep
@@ -71,13 +84,14 @@ end
 `
 
 // benchReports publishes b.N five-field tables from one Lua agent to
-// subs Lua subscriber agents and reports deliveries per second.
-func benchReports(b *testing.B, subs int) {
+// subs Lua subscriber agents (running benchSubscriber(options, read)) and
+// reports deliveries per second, and CPU time and allocations per delivery.
+func benchReports(b *testing.B, subs int, options string, read bool) {
 	dir := b.TempDir()
 	_, h, done := benchHost(b, 10000)
 	h.opts.Config = func(string) map[string]any { return map[string]any{"want": strconv.Itoa(b.N)} }
 	for i := range subs {
-		if _, err := h.Load(writeScript(b, dir, fmt.Sprintf("sub%d.lua", i), benchSubscriber)); err != nil {
+		if _, err := h.Load(writeScript(b, dir, fmt.Sprintf("sub%d.lua", i), benchSubscriber(options, read))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,14 +103,13 @@ func benchReports(b *testing.B, subs int) {
 	client := goClient(b, rt)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	m := startMeter()
 	client.Agent().Post(func() { client.SendRequest(pub.st.svcs[0].rs.Binding().Target(), "go", []any{int64(b.N)}) })
 	for range subs {
 		<-done
 	}
-	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N*subs)/elapsed.Seconds(), "deliveries/s")
+	m.report(b, b.N*subs, "delivery")
 	if st := rt.Stats(); st.ReportsDropped != 0 {
 		b.Fatalf("%d reports dropped", st.ReportsDropped)
 	}
@@ -115,8 +128,16 @@ func goClient(b *testing.B, rt *runtime.Runtime) *runtime.Service {
 	return s
 }
 
-func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1) }
-func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10) }
+func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1, "", false) }
+func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10, "", false) }
+
+// The same with subscribers that read two fields of each report.
+func BenchmarkReportsOneToOneRead(b *testing.B) { benchReports(b, 1, "", true) }
+func BenchmarkReportsOneToTenRead(b *testing.B) { benchReports(b, 10, "", true) }
+
+// Subscribers that ask for read-only views ({view = true}).
+func BenchmarkReportsOneToTenView(b *testing.B)     { benchReports(b, 10, "{view = true}", false) }
+func BenchmarkReportsOneToTenViewRead(b *testing.B) { benchReports(b, 10, "{view = true}", true) }
 
 // BenchmarkCallRoundTrip measures self:call between two Lua agents in one
 // process: one call in flight at a time.
@@ -145,16 +166,23 @@ s:exportMethod("run")
 	client := goClient(b, h.rt)
 	b.ReportAllocs()
 	b.ResetTimer()
+	m := startMeter()
 	client.Agent().Post(func() { client.SendRequest(caller.st.svcs[0].rs.Binding().Target(), "run", []any{int64(b.N)}) })
 	<-done
 	b.StopTimer()
+	m.report(b, b.N, "call")
 }
 
 // BenchmarkIdleAgents starts 10,000 agents, each a small script with one
-// service, and reports the time it took and the memory each one holds
-// (resident set and Go heap, measured after a GC). It ignores b.N.
-func BenchmarkIdleAgents(b *testing.B) {
-	const n = 10000
+// service, and reports the time it took, the CPU time and allocations per
+// start, and the memory each agent holds (resident set and Go heap,
+// measured after a GC). It ignores b.N.
+func BenchmarkIdleAgents(b *testing.B) { benchIdleAgents(b, 10000) }
+
+// BenchmarkIdleAgents1000 is the same with 1,000 agents.
+func BenchmarkIdleAgents1000(b *testing.B) { benchIdleAgents(b, 1000) }
+
+func benchIdleAgents(b *testing.B, n int) {
 	dir := b.TempDir()
 	path := writeScript(b, dir, "idle.lua", `
 local s = agentd.service("idle")
@@ -169,6 +197,7 @@ s:exportMethod("tick")
 	rssBefore, heapBefore := memory()
 	b.ResetTimer()
 	start := time.Now()
+	m := startMeter()
 	scripts := make([]*Script, 0, n)
 	for range n {
 		sc, err := h.Load(path)
@@ -179,10 +208,11 @@ s:exportMethod("tick")
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	m.report(b, n, "start")
 	rssAfter, heapAfter := memory()
-	b.ReportMetric(elapsed.Seconds()*1000, "ms/10k-starts")
-	b.ReportMetric(float64(rssAfter-rssBefore)/n/1024, "KiB-RSS/agent")
-	b.ReportMetric(float64(heapAfter-heapBefore)/n/1024, "KiB-heap/agent")
+	b.ReportMetric(elapsed.Seconds()*1000, "ms/"+strconv.Itoa(n/1000)+"k-starts")
+	b.ReportMetric(float64(rssAfter-rssBefore)/float64(n)/1024, "KiB-RSS/agent")
+	b.ReportMetric(float64(heapAfter-heapBefore)/float64(n)/1024, "KiB-heap/agent")
 	if got := len(h.rt.ServiceAgents()); got != n {
 		b.Fatalf("%d services registered, want %d", got, n)
 	}
