@@ -74,6 +74,7 @@ type Host struct {
 	endpointMT *lua.LTable
 	failureMT  *lua.LTable
 	agentdMT   *lua.LTable
+	viewMT     *lua.LTable // metatable of read-only report views
 }
 
 type compiled struct {

@@ -87,6 +87,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 		h.wd.add(st.lim)
 	}
 	st.installPreamble()
+	st.installViewIteration()
 
 	g.RawSetString("print", L.NewFunction(st.print))
 	g.RawSetString("require", L.NewFunction(st.require))

@@ -192,7 +192,10 @@ func value(L *lua.LState, fname string, n int, root string) any {
 // a result: like value, and also refused when its encoded size is over
 // the exchange's limit (Options.MaxContentSize).
 func (st *state) content(L *lua.LState, fname string, n int, root string) any {
-	v := value(L, fname, n, root)
+	v, verr := st.conv.fromLua(L.Get(n), root)
+	if verr != nil {
+		L.RaiseError("%s: %s", fname, verr.Error())
+	}
 	if err := st.h.checkSize(v, root); err != nil {
 		L.RaiseError("%s: %s", fname, err.Error())
 	}

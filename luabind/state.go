@@ -46,6 +46,7 @@ type state struct {
 	methods      *lua.LTable           // per-state method table (holds call)
 	agentd       *lua.LTable
 	body         *lua.LFunction // the callback coroutine body from the preamble
+	conv         converter      // Lua ↔ Go values of reports, requests and results
 	closed       bool
 }
 
