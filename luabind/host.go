@@ -2,7 +2,6 @@ package luabind
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed"
 	"fmt"
 	"io"
@@ -11,9 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/agentd/agentd/internal/regfile"
 	"github.com/agentd/agentd/internal/wire"
 	"github.com/agentd/agentd/runtime"
 	lua "github.com/yuin/gopher-lua"
@@ -59,9 +58,10 @@ type Host struct {
 
 	printMu sync.Mutex
 
-	mu      sync.Mutex
-	protos  map[string]*compiled
-	sandbox Sandbox // guarded by mu: may change while running
+	mu        sync.Mutex
+	protos    map[string]*compiled // by absolute path
+	fileReads atomic.Int64         // files read by compile, for tests
+	sandbox   Sandbox              // guarded by mu: may change while running
 
 	// Shared, read-only after NewHost; reachable from scripts only through
 	// protected metatables, so no script can write to them.
@@ -75,11 +75,6 @@ type Host struct {
 	failureMT  *lua.LTable
 	agentdMT   *lua.LTable
 	viewMT     *lua.LTable // metatable of read-only report views
-}
-
-type compiled struct {
-	sum   [32]byte
-	proto *lua.FunctionProto
 }
 
 //go:embed preamble.lua
@@ -171,33 +166,6 @@ func (e *ScriptError) Error() string {
 func (h *Host) Compile(path string) error {
 	_, err := h.compile(path)
 	return err
-}
-
-func (h *Host) compile(path string) (*lua.FunctionProto, error) {
-	name := DisplayPath(path)
-	data, err := regfile.Read(path)
-	if err != nil {
-		return nil, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
-	}
-	sum := sha256.Sum256(data)
-	h.mu.Lock()
-	c := h.protos[path]
-	h.mu.Unlock()
-	if c != nil && c.sum == sum {
-		return c.proto, nil
-	}
-	chunk, err := parse.Parse(bytes.NewReader(data), name)
-	if err != nil {
-		return nil, syntaxError(name, data, err)
-	}
-	proto, err := lua.Compile(chunk, name)
-	if err != nil {
-		return nil, syntaxError(name, data, err)
-	}
-	h.mu.Lock()
-	h.protos[path] = &compiled{sum: sum, proto: proto}
-	h.mu.Unlock()
-	return proto, nil
 }
 
 func syntaxError(name string, data []byte, err error) *ScriptError {
