@@ -60,7 +60,8 @@ type endpoint struct {
 	heardMu sync.Mutex
 	heard   map[string]time.Time
 
-	stats *counters
+	stats      *counters
+	slowLogged atomic.Bool // the slow-consumer warning was logged
 }
 
 // rxState is what the reader knows of one sender's streams.
@@ -142,12 +143,11 @@ func (e *endpoint) startOnAgent() error {
 			return err
 		}
 		e.hub = h
+		e.log.Info("exchange hub listening", "addr", h.Addr(), "group", e.cfg.Group)
 	}
 	// the local services that travel here: a snapshot, then every change
+	// (the endpoint's own service is never registered: no script sees it)
 	s.SubscribeRegistry(e.localChange)
-	if err := s.Register(); err != nil {
-		return err
-	}
 	s.StartTimer(HeartbeatInterval, "heartbeat", e.tick)
 	return e.connect()
 }
@@ -282,12 +282,10 @@ func (e *endpoint) failed(err error) {
 	})
 }
 
-var slowOnce atomic.Bool
-
 func (e *endpoint) asyncError(err error) {
 	if err == nats.ErrSlowConsumer {
 		e.stats.SlowConsumer.Add(1)
-		if !slowOnce.Swap(true) {
+		if !e.slowLogged.Swap(true) {
 			e.log.Warn("exchange: messages dropped because they arrived faster than agentd took them (slow consumer); lost messages are resynchronised")
 		}
 		return

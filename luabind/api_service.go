@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"math"
 	"time"
 
 	"github.com/agentd/agentd/runtime"
@@ -62,7 +63,7 @@ func serviceMethods() map[string]lua.LGFunction {
 		},
 		"setAlarm": func(L *lua.LState) int {
 			sv, fn := self(L), checkFn(L, 2)
-			at := epoch(L.CheckNumber(3))
+			at := epoch(L, 3, L.CheckNumber(3))
 			name := sv.rs.SetAlarm(at, optName(L, 4), func(name string) {
 				sv.st.call(sv, "alarm "+name, fn, sv.tbl, lua.LString(name))
 			})
@@ -245,8 +246,17 @@ func address(L *lua.LState, n int) string {
 	return ""
 }
 
-func epoch(n lua.LNumber) time.Time {
-	sec := float64(n)
+// maxEpoch bounds the seconds since the epoch that setAlarm takes: time
+// in nanoseconds fits in 64 bits until 2262.
+const maxEpoch = math.MaxInt64 / int64(time.Second)
+
+// epoch reads argument n, seconds since the epoch: a finite number within
+// ±maxEpoch (NaN, an infinity or 1e300 would wrap around to the past).
+func epoch(L *lua.LState, n int, v lua.LNumber) time.Time {
+	sec := float64(v)
+	if !(math.Abs(sec) < float64(maxEpoch)) {
+		L.ArgError(n, "time out of range")
+	}
 	whole := int64(sec)
 	return time.Unix(whole, int64((sec-float64(whole))*1e9))
 }

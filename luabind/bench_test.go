@@ -17,12 +17,12 @@ import (
 )
 
 // benchHost returns a host whose scripts can call bench.done(n), which
-// sends n on the returned channel.
-func benchHost(b *testing.B, mailbox int) (*runtime.Runtime, *Host, chan int) {
+// sends n on the returned channel. limit is the callback limit (0: none).
+func benchHost(b *testing.B, mailbox int, limit time.Duration) (*runtime.Runtime, *Host, chan int) {
 	b.Helper()
 	done := make(chan int, 64)
 	rt := runtime.New(runtime.Options{Logger: logging.Discard(), MailboxSize: mailbox})
-	h := NewHost(rt, Options{Modules: map[string]any{
+	h := NewHost(rt, Options{CallbackLimit: limit, Modules: map[string]any{
 		"bench": map[string]any{"done": func(n int) { done <- n }},
 	}})
 	b.Cleanup(func() { _ = rt.Shutdown(context.Background()) })
@@ -85,10 +85,11 @@ end
 
 // benchReports publishes b.N five-field tables from one Lua agent to
 // subs Lua subscriber agents (running benchSubscriber(options, read)) and
-// reports deliveries per second, and CPU time and allocations per delivery.
-func benchReports(b *testing.B, subs int, options string, read bool) {
+// reports deliveries per second, and CPU time and allocations per
+// delivery. limit is the callback limit (0: none).
+func benchReports(b *testing.B, subs int, options string, read bool, limit time.Duration) {
 	dir := b.TempDir()
-	_, h, done := benchHost(b, 10000)
+	_, h, done := benchHost(b, 10000, limit)
 	h.opts.Config = func(string) map[string]any { return map[string]any{"want": strconv.Itoa(b.N)} }
 	for i := range subs {
 		if _, err := h.Load(writeScript(b, dir, fmt.Sprintf("sub%d.lua", i), benchSubscriber(options, read))); err != nil {
@@ -128,22 +129,30 @@ func goClient(b *testing.B, rt *runtime.Runtime) *runtime.Service {
 	return s
 }
 
-func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1, "", false) }
-func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10, "", false) }
+func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1, "", false, 0) }
+func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10, "", false, 0) }
 
 // The same with subscribers that read two fields of each report.
-func BenchmarkReportsOneToOneRead(b *testing.B) { benchReports(b, 1, "", true) }
-func BenchmarkReportsOneToTenRead(b *testing.B) { benchReports(b, 10, "", true) }
+func BenchmarkReportsOneToOneRead(b *testing.B) { benchReports(b, 1, "", true, 0) }
+func BenchmarkReportsOneToTenRead(b *testing.B) { benchReports(b, 10, "", true, 0) }
 
 // Subscribers that ask for read-only views ({view = true}).
-func BenchmarkReportsOneToTenView(b *testing.B)     { benchReports(b, 10, "{view = true}", false) }
-func BenchmarkReportsOneToTenViewRead(b *testing.B) { benchReports(b, 10, "{view = true}", true) }
+func BenchmarkReportsOneToTenView(b *testing.B)     { benchReports(b, 10, "{view = true}", false, 0) }
+func BenchmarkReportsOneToTenViewRead(b *testing.B) { benchReports(b, 10, "{view = true}", true, 0) }
+
+// The same with the default callback limit of the agentd command (5s):
+// every run of Lua code is then watched (a context on the Lua state).
+func BenchmarkReportsOneToOneLimited(b *testing.B) { benchReports(b, 1, "", false, 5*time.Second) }
+func BenchmarkReportsOneToTenLimited(b *testing.B) { benchReports(b, 10, "", false, 5*time.Second) }
+func BenchmarkCallRoundTripLimited(b *testing.B)   { benchCallRoundTrip(b, 5*time.Second) }
 
 // BenchmarkCallRoundTrip measures self:call between two Lua agents in one
 // process: one call in flight at a time.
-func BenchmarkCallRoundTrip(b *testing.B) {
+func BenchmarkCallRoundTrip(b *testing.B) { benchCallRoundTrip(b, 0) }
+
+func benchCallRoundTrip(b *testing.B, limit time.Duration) {
 	dir := b.TempDir()
-	_, h, done := benchHost(b, 10000)
+	_, h, done := benchHost(b, 10000, limit)
 	if _, err := h.Load(writeScript(b, dir, "echo.lua", `
 local s = agentd.service("echo")
 function s:echo(x) return x end
@@ -190,7 +199,7 @@ function s:init() self.count = 0 end
 function s:tick() self.count = self.count + 1 end
 s:exportMethod("tick")
 `)
-	_, h, _ := benchHost(b, 10000)
+	_, h, _ := benchHost(b, 10000, 0)
 	if err := h.Compile(path); err != nil {
 		b.Fatal(err)
 	}

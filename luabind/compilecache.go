@@ -29,14 +29,16 @@ type compiled struct {
 	trusted bool // stamp identifies the content hashed in sum
 }
 
-func (h *Host) compile(path string) (*lua.FunctionProto, error) {
+// compile returns the compiled form of the file at path, and the SHA-256
+// of the content it was compiled from.
+func (h *Host) compile(path string) (*lua.FunctionProto, [32]byte, error) {
 	h.mu.Lock()
 	c := h.protos[path]
 	h.mu.Unlock()
 	if c != nil && c.trusted {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
 			if s, ok := stampOf(fi); ok && s == c.stamp {
-				return c.proto, nil
+				return c.proto, c.sum, nil
 			}
 		}
 	}
@@ -45,7 +47,7 @@ func (h *Host) compile(path string) (*lua.FunctionProto, error) {
 	readAt := time.Now()
 	data, fi, err := regfile.ReadInfo(path)
 	if err != nil {
-		return nil, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
+		return nil, [32]byte{}, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
 	}
 	sum := sha256.Sum256(data)
 	next := &compiled{sum: sum}
@@ -56,18 +58,21 @@ func (h *Host) compile(path string) (*lua.FunctionProto, error) {
 	} else {
 		chunk, err := parse.Parse(bytes.NewReader(data), name)
 		if err != nil {
-			return nil, syntaxError(name, data, err)
+			return nil, sum, syntaxError(name, data, err)
+		}
+		if ce := checkChunk(chunk, name); ce != nil {
+			return nil, sum, &ScriptError{File: name, Line: ce.line, Msg: ce.msg}
 		}
 		proto, err := lua.Compile(chunk, name)
 		if err != nil {
-			return nil, syntaxError(name, data, err)
+			return nil, sum, syntaxError(name, data, err)
 		}
 		next.proto = proto
 	}
 	h.mu.Lock()
 	h.protos[path] = next
 	h.mu.Unlock()
-	return next.proto, nil
+	return next.proto, sum, nil
 }
 
 // stable reports whether a file with stamp s, read at readAt, had been

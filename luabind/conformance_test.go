@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -24,6 +25,7 @@ import (
 //	                    not under a folder, in archive order)
 //	run: 10s            fake time to let pass before the orderly shutdown (default 1m)
 //	limit: 50ms         callback_limit (default none); such cases run in real time
+//	alloc_limit: 4096   alloc_limit in bytes (default: luabind's default, 64 MiB)
 //	sort: true          compare stdout lines sorted (for output of concurrent agents)
 //	shutdown: none      do not shut down: the case ends by itself (scheduleShutdown)
 //	config.NAME.KEY: V  a string entry of agentd.config for script NAME
@@ -147,6 +149,13 @@ func (c *conformanceCase) run(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts.CallbackLimit = d
+	}
+	if a := c.directives["alloc_limit"]; a != "" {
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.AllocLimit = n
 	}
 	h := NewHost(rt, opts)
 	var loadErrs []string

@@ -27,6 +27,17 @@ type Options struct {
 	Stdout io.Writer
 	// CallbackLimit stops a callback that runs longer (0: no limit).
 	CallbackLimit time.Duration
+	// AllocLimit is the largest value, in bytes, that one call of a Lua
+	// builtin may build (string.rep, table.concat, string.format, ...);
+	// a call asking for more raises an error. 0: DefaultAllocLimit.
+	AllocLimit int64
+	// MemoryLimit, when not 0, makes the watchdog stop the callbacks that
+	// have run for a tick or more while the Go heap is larger (bytes). It
+	// guards the process against a runaway script; it is not a per-script
+	// quota. Set the garbage collector's soft limit to it as well
+	// (debug.SetMemoryLimit, as the agentd command does), so that garbage
+	// alone does not reach it.
+	MemoryLimit uint64
 	// AllowIO gives scripts the io library and os.remove, os.rename, os.tmpname.
 	AllowIO bool
 	// AllowExec gives scripts os.execute and io.popen (with AllowIO).
@@ -99,8 +110,11 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 		sandbox: Sandbox{AllowIO: opts.AllowIO, AllowExec: opts.AllowExec},
 		tmpl:    lua.NewState(lua.Options{SkipOpenLibs: true}),
 	}
-	if opts.CallbackLimit > 0 {
-		h.wd = newWatchdog(opts.CallbackLimit)
+	if opts.AllocLimit <= 0 {
+		h.opts.AllocLimit = DefaultAllocLimit
+	}
+	if opts.CallbackLimit > 0 || opts.MemoryLimit > 0 {
+		h.wd = newWatchdog(opts.CallbackLimit, opts.MemoryLimit, h.log)
 	}
 	proto, err := compileSource(preambleSource, preambleName)
 	if err != nil {
@@ -164,7 +178,7 @@ func (e *ScriptError) Error() string {
 // else (a named pipe, a device) is refused at once with a *ScriptError
 // that says "cannot read" and why.
 func (h *Host) Compile(path string) error {
-	_, err := h.compile(path)
+	_, _, err := h.compile(path)
 	return err
 }
 

@@ -9,12 +9,19 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+// maxDateFormat bounds os.date's format: a conversion writes at most
+// about 20 times its length.
+const maxDateFormat = 64 << 10
+
 // osDate is os.date([format [, time]]) with C's strftime in the C locale
 // (gopher-lua's own version gets several conversions wrong). A leading
 // "!" formats in UTC; "*t" returns a table of the fields. time is seconds
 // since the epoch (fractions are dropped); the default is now.
 func osDate(L *lua.LState) int {
 	format := L.OptString(1, "%c")
+	if len(format) > maxDateFormat {
+		L.ArgError(1, fmt.Sprintf("format longer than %d bytes", maxDateFormat))
+	}
 	t := time.Now()
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
 		sec := float64(L.CheckNumber(2))

@@ -1,7 +1,12 @@
 -- agentd preamble: compiled once per host, run once per Lua state with the
 -- Go primitives below. It must not read globals (everything it needs is
 -- passed in), so scripts cannot change its behaviour by changing globals.
-local setpanic, DONE, MARK, rawcall, create, acquire, release, raw_resume, raw_yield, raw_status, err, clean = ...
+local setpanic, DONE, MARK, rawcall, create, acquire, release, presume, sresume, aresume, raw_yield, raw_status, err, clean = ...
+
+-- presume, sresume and aresume are coroutine.resume for a pooled pcall
+-- coroutine, for a coroutine of the script (refused for one that waits in
+-- self:call), and for the script's coroutine that gets the answer of a
+-- self:call. They keep the chain of running coroutines (nesting.go).
 
 -- Every callback runs in a coroutine whose body is this loop: it calls the
 -- function in slot[1] with the arguments it is resumed with, yields DONE
@@ -34,14 +39,14 @@ local function finish(co, slot, ok, tag, ...)
     release(co, slot)
     return true, ...
   end
-  return finish(co, slot, raw_resume(co, raw_yield(tag, ...)))
+  return finish(co, slot, presume(co, raw_yield(tag, ...)))
 end
 
 local function start(co, slot, fresh, ...)
   if fresh then
-    return raw_resume(co, slot, ...)
+    return presume(co, slot, ...)
   end
-  return raw_resume(co, ...)
+  return presume(co, ...)
 end
 
 local function pcall(f, ...)
@@ -61,7 +66,7 @@ local function xpcall(f, handler)
       release(co, slot)
       return true, ...
     end
-    return xfinish(raw_resume(co, raw_yield(tag, ...)))
+    return xfinish(presume(co, raw_yield(tag, ...)))
   end
   return xfinish(start(co, slot, fresh))
 end
@@ -71,13 +76,13 @@ end
 -- answer comes back down, so the script's coroutine never sees it.
 local function propagate(co, ok, tag, ...)
   if ok and tag == MARK and raw_status(co) == "suspended" then
-    return propagate(co, raw_resume(co, raw_yield(MARK, ...)))
+    return propagate(co, aresume(co, raw_yield(MARK, ...)))
   end
   return ok, tag, ...
 end
 
 local function resume(co, ...)
-  return propagate(co, raw_resume(co, ...))
+  return propagate(co, sresume(co, ...))
 end
 
 local function wrapped(ok, ...)
@@ -90,7 +95,7 @@ end
 local function wrap(f)
   local co = create(f)
   return function(...)
-    return wrapped(propagate(co, raw_resume(co, ...)))
+    return wrapped(propagate(co, sresume(co, ...)))
   end
 end
 

@@ -31,7 +31,7 @@ type ReloadResult struct {
 // SERVER_APPLICATION_ERROR ("service reloaded").
 func (sc *Script) Reload(drain time.Duration) (*ReloadResult, error) {
 	start := time.Now()
-	proto, err := sc.h.compile(sc.path)
+	proto, _, err := sc.h.compile(sc.path)
 	if err != nil {
 		return nil, err
 	}

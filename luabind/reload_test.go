@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -545,6 +546,22 @@ func TestServiceChurnLeavesNothingBehind(t *testing.T) {
 		_ = sc.Agent().Do(func() { svcs, services = len(sc.st.svcs), len(sc.Agent().Services()) })
 		if svcs > 200 || services != 1 {
 			t.Errorf("after the churn the state tracks %d services, the agent %d", svcs, services)
+		}
+		e.close()
+	})
+}
+
+// A module's content is recorded as it is read, so an edit made right
+// after (while the script still loads) is not taken as already running.
+func TestDepHashesAreWhatWasRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newReloadEnv(t)
+		mod := e.write("m.lua", "return 1\n")
+		sc := e.load("s.lua", "local m = require('m')\nagentd.service('s')\n")
+		e.write("m.lua", "return 2\n") // the edit lands after the read
+		got := sc.DepHashes()[mod]
+		if got != sha256.Sum256([]byte("return 1\n")) {
+			t.Errorf("recorded hash is not that of the content read")
 		}
 		e.close()
 	})

@@ -31,6 +31,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 		agent:    agent,
 		log:      h.log.With(append([]any{"script", sc.display}, sc.opts.LogAttrs...)...),
 		cos:      make(map[*lua.LState]*co),
+		parked:   make(map[*lua.LState]*co),
 		bindings: make(map[*runtime.Binding]*lua.LUserData),
 		loaded:   make(map[string]lua.LValue),
 	}
@@ -62,6 +63,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 			L.GetGlobal("io").(*lua.LTable).RawSetString("popen", lua.LNil)
 		}
 	}
+	st.installLimits()
 	g := L.G.Global
 	for _, name := range []string{"dofile", "loadfile", "module", "_printregs"} {
 		g.RawSetString(name, lua.LNil)
@@ -82,7 +84,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 	}
 
 	if h.wd != nil {
-		st.lim = newLimiter(h.opts.CallbackLimit)
+		st.lim = newLimiter()
 		L.SetContext(st.lim)
 		h.wd.add(st.lim)
 	}
@@ -157,36 +159,54 @@ func (st *state) installPreamble() {
 		L.Panic = st.panicHook
 		return 0
 	}
+	rawResume := coTable.RawGetString("resume").(*lua.LFunction).GFunction
+	rawStatus := coTable.RawGetString("status").(*lua.LFunction).GFunction
 	L.Push(L.NewFunctionFromProto(h.preamble))
 	for _, v := range []lua.LValue{
 		L.NewFunction(setpanic), h.done, h.mark, L.NewFunction(rawcall),
 		L.NewFunction(create), L.NewFunction(acquire), L.NewFunction(release),
-		coTable.RawGetString("resume"), coTable.RawGetString("yield"), coTable.RawGetString("status"),
+		L.NewFunction(st.resumer(linkPcall, false, rawResume)),
+		L.NewFunction(st.resumer(linkScript, false, rawResume)),
+		L.NewFunction(st.resumer(linkScript, true, rawResume)),
+		coTable.RawGetString("yield"), coTable.RawGetString("status"),
 		L.GetGlobal("error"), L.NewFunction(clean),
 	} {
 		L.Push(v)
 	}
-	L.Call(12, 6)
+	L.Call(14, 6)
 	st.body = L.Get(-6).(*lua.LFunction)
 	L.SetGlobal("pcall", L.Get(-5))
 	L.SetGlobal("xpcall", L.Get(-4))
 	coTable.RawSetString("resume", L.Get(-3))
 	coTable.RawSetString("wrap", L.Get(-2))
 	coTable.RawSetString("create", L.NewFunction(create))
+	coTable.RawSetString("running", L.NewFunction(st.coRunning))
+	coTable.RawSetString("status", L.NewFunction(st.coStatus(rawStatus)))
 	st.methods = L.CreateTable(0, 1)
 	st.methods.RawSetString("call", L.Get(-1))
 	st.methods.Metatable = h.stateMT
 	L.Pop(6)
 }
 
-// print writes its arguments, tab-separated, as one line.
+// print writes its arguments, tab-separated, as one line of at most
+// alloc_limit bytes.
 func (st *state) print(L *lua.LState) int {
+	parts := make([]string, L.GetTop())
+	size := float64(len(parts))
+	for i := range parts {
+		parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
+		size += float64(len(parts[i]))
+	}
+	if size > float64(st.h.opts.AllocLimit) {
+		st.tooLarge(L, "print", size)
+	}
 	var b strings.Builder
-	for i := 1; i <= L.GetTop(); i++ {
-		if i > 1 {
+	b.Grow(int(size) + 1)
+	for i, p := range parts {
+		if i > 0 {
 			b.WriteByte('\t')
 		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+		b.WriteString(p)
 	}
 	b.WriteByte('\n')
 	st.h.print(b.String())
@@ -223,12 +243,12 @@ func (st *state) require(L *lua.LState) int {
 	path, tried := st.findModule(name)
 	var proto *lua.FunctionProto
 	if path != "" {
-		p, err := st.h.compile(path)
+		p, sum, err := st.h.compile(path)
 		if err != nil {
 			L.RaiseError("require: %s", err.Error())
 		}
 		proto = p
-		st.sc.addDep(path)
+		st.sc.addDep(path, sum)
 	} else if p, ok, err := st.h.bundled(name); ok {
 		if err != nil {
 			L.RaiseError("require: %s", err.Error())

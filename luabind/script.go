@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"errors"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -27,7 +28,7 @@ type Script struct {
 	draining []*state // replaced versions finishing their work (owner goroutine)
 
 	mu   sync.Mutex
-	deps map[string]struct{}
+	deps map[string][32]byte // module path → the content it had when last read
 }
 
 // Load compiles the script at path, starts an agent for it, runs its main
@@ -47,7 +48,7 @@ func (h *Host) load(path string, opts LoadOptions) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	proto, err := h.compile(abs)
+	proto, _, err := h.compile(abs)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func (h *Host) load(path string, opts LoadOptions) (*Script, error) {
 		name:    opts.Name,
 		opts:    opts,
 		root:    root,
-		deps:    make(map[string]struct{}),
+		deps:    make(map[string][32]byte),
 	}
 	if sc.name == "" {
 		sc.name = strings.TrimSuffix(filepath.Base(abs), ".lua")
@@ -122,6 +123,9 @@ func (st *state) runChunk(proto *lua.FunctionProto) error {
 	}
 	msg := errorText(ae.Object)
 	se := &ScriptError{File: st.sc.display, Msg: msg, Traceback: ae.StackTrace}
+	if se.Msg == callstackOverflow {
+		se.Msg = overflowMessage
+	}
 	if line, rest, ok := splitWhere(msg, st.sc.display); ok {
 		se.Line, se.Msg = line, rest
 	} else if m := traceLine(ae.StackTrace, st.sc.display); m > 0 {
@@ -215,8 +219,17 @@ func (sc *Script) Deps() []string {
 	return out
 }
 
-func (sc *Script) addDep(path string) {
+// DepHashes returns the module files the script has required, each with
+// the SHA-256 of the content it was compiled from when last required:
+// what runs, even if the file changed since.
+func (sc *Script) DepHashes() map[string][32]byte {
 	sc.mu.Lock()
-	sc.deps[path] = struct{}{}
+	defer sc.mu.Unlock()
+	return maps.Clone(sc.deps)
+}
+
+func (sc *Script) addDep(path string, sum [32]byte) {
+	sc.mu.Lock()
+	sc.deps[path] = sum
 	sc.mu.Unlock()
 }

@@ -39,6 +39,8 @@ type state struct {
 	pfree   []pooled            // idle pcall coroutines
 	running *lua.LState         // the thread running Lua now (nil: none)
 	depth   int                 // nesting of callback runs
+	chain   []link              // the threads running now, innermost last (nesting.go)
+	parked  map[*lua.LState]*co // the script's coroutines waiting in self:call, and their callback
 
 	bindings     map[*runtime.Binding]*lua.LUserData
 	bindingsSeen int
@@ -108,6 +110,7 @@ func (st *state) forgetParked(sv *svc) {
 	for L, c := range st.cos {
 		if c.sv == sv && c.waiting {
 			delete(st.cos, L)
+			st.forgetParkedScripts(c)
 		}
 	}
 }
@@ -176,7 +179,9 @@ func (st *state) step(c *co, args ...lua.LValue) {
 		c.started = true
 		fn = st.body
 	}
+	st.chain = append(st.chain, link{c.L, linkCallback})
 	rs, err, vals := parent.Resume(c.L, fn, args...)
+	st.popLink()
 	if st.lim != nil {
 		st.lim.end()
 	}
@@ -194,7 +199,7 @@ func (st *state) step(c *co, args ...lua.LValue) {
 	case rs == lua.ResumeYield:
 		c.trace = traceback(c.L) // suspended, so its stack is still there
 		st.drop(c)
-		st.fail(c, lua.LString("attempt to yield from outside a coroutine (coroutine.yield in a callback)"))
+		st.fail(c, lua.LString(traceWhere(c.trace)+"attempt to yield from outside a coroutine (coroutine.yield in a callback)"))
 	default:
 		st.drop(c)
 		var errv lua.LValue = lua.LString("callback ended unexpectedly")
@@ -202,6 +207,12 @@ func (st *state) step(c *co, args ...lua.LValue) {
 			errv = ae.Object
 		} else if err != nil {
 			errv = lua.LString(err.Error())
+		}
+		if errv == lua.LString(callstackOverflow) {
+			// a Go panic in gopher-lua: no position, no trace; the dead
+			// thread still has its frames
+			c.trace = traceback(c.L)
+			errv = lua.LString(traceWhere(c.trace) + overflowMessage)
 		}
 		st.fail(c, errv)
 	}
@@ -260,6 +271,14 @@ func traceback(L *lua.LState) []frame {
 		out = append(out, frame{source: dbg.Source, line: dbg.CurrentLine, name: name})
 	}
 	return out
+}
+
+// traceWhere returns "file:line: " of the first script frame of fs, or "".
+func traceWhere(fs []frame) string {
+	if w := firstLuaFrame(fs); w != nil {
+		return fmt.Sprintf("%s:%d: ", w.source, w.line)
+	}
+	return ""
 }
 
 func firstLuaFrame(fs []frame) *frame {

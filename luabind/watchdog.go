@@ -3,32 +3,44 @@ package luabind
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"math"
+	"runtime/metrics"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// limiter stops a Lua callback that runs longer than the callback limit.
-// It is the context set on every Lua thread of one state: gopher-lua checks
-// Done before each instruction, so closing the current channel raises an
-// error in whatever Lua code is running. Unlike a cancelled context, a
-// limiter recovers: the next run gets a fresh channel.
+// limiter stops a run of Lua code on one state: a run longer than the
+// callback limit, or any run still going while the process's memory is over
+// the memory limit. It is the context set on every Lua thread of the state:
+// gopher-lua checks Done before each instruction, so closing the current
+// channel raises an error in whatever Lua code is running. Unlike a
+// cancelled context, a limiter recovers: the next run gets a fresh channel.
+//
+// The owner goroutine marks runs with begin and end; the watchdog goroutine
+// reads start and stops a run by swapping start for stoppedRun and closing
+// the channel of that run. Nothing is locked on the owner's side: begin
+// reads the clock once, end does one atomic swap.
 type limiter struct {
-	mu      sync.Mutex
-	ch      atomic.Pointer[chan struct{}]
-	depth   int    // nesting of begin/end
-	gen     uint64 // incremented at every outermost begin
-	running bool
-	stopped bool
-	limit   time.Duration
-
-	// watchdog bookkeeping, touched only by the watchdog goroutine
-	seenGen   uint64
-	seenTicks int
+	ch    atomic.Pointer[chan struct{}]
+	start atomic.Int64               // clock() when the outermost run began; 0 idle; stoppedRun
+	cause atomic.Pointer[limitError] // why the run was stopped, set before its channel closes
+	depth int                        // nesting of begin/end (owner goroutine only)
 }
 
-func newLimiter(limit time.Duration) *limiter {
-	l := &limiter{limit: limit}
+// stoppedRun marks, in limiter.start, a run the watchdog stopped.
+const stoppedRun = -1
+
+// clockBase anchors clock: monotonic nanoseconds since the package started.
+var clockBase = time.Now()
+
+// clock returns a monotonic time in nanoseconds, always > 0.
+func clock() int64 { return int64(time.Since(clockBase)) + 1 }
+
+func newLimiter() *limiter {
+	l := &limiter{}
 	ch := make(chan struct{})
 	l.ch.Store(&ch)
 	return l
@@ -42,7 +54,7 @@ func (l *limiter) Value(any) any               { return nil }
 func (l *limiter) Err() error {
 	select {
 	case <-*l.ch.Load():
-		return &limitError{limit: l.limit}
+		return l.cause.Load()
 	default:
 		return nil
 	}
@@ -51,66 +63,63 @@ func (l *limiter) Err() error {
 var _ context.Context = (*limiter)(nil)
 
 // limitError is what the stopped Lua code sees as its error message.
-type limitError struct{ limit time.Duration }
+type limitError struct{ msg string }
 
-func (e *limitError) Error() string {
-	return fmt.Sprintf("callback stopped: it ran longer than callback_limit (%v)", e.limit)
+func (e *limitError) Error() string { return e.msg }
+
+func timeLimitError(limit time.Duration) *limitError {
+	return &limitError{fmt.Sprintf("callback stopped: it ran longer than callback_limit (%v)", limit)}
+}
+
+func memoryLimitError(heap, limit uint64) *limitError {
+	return &limitError{fmt.Sprintf("callback stopped: agentd's heap passed memory_limit (%s, limit %s)",
+		formatSize(float64(heap)), formatSize(float64(limit)))}
 }
 
 // begin marks the start of a run of Lua code on the owner goroutine.
 func (l *limiter) begin() {
-	l.mu.Lock()
 	if l.depth == 0 {
-		l.gen++
-		l.running = true
-		l.renew()
+		l.start.Store(clock())
 	}
 	l.depth++
-	l.mu.Unlock()
 }
 
 // end marks the end of a run; it reports whether the run was stopped.
 func (l *limiter) end() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.depth--
-	if l.depth > 0 {
+	if l.depth > 0 || l.start.Swap(0) != stoppedRun {
 		return false
 	}
-	l.running = false
-	stopped := l.stopped
-	l.renew()
-	return stopped
+	ch := make(chan struct{})
+	l.ch.Store(&ch)
+	return true
 }
 
-// renew installs a fresh channel after a stop; mu is held.
-func (l *limiter) renew() {
-	if l.stopped {
-		ch := make(chan struct{})
-		l.ch.Store(&ch)
-		l.stopped = false
+// stop stops the run that began at start, if it is still running
+// (watchdog goroutine). The channel is read after start: the owner installs
+// a fresh channel before it begins the next run, so ch is that run's.
+func (l *limiter) stop(start int64, why *limitError) bool {
+	ch := l.ch.Load()
+	if !l.start.CompareAndSwap(start, stoppedRun) {
+		return false
 	}
+	l.cause.Store(why)
+	close(*ch)
+	return true
 }
 
-// check is called by the watchdog every tick; it stops a run that has
-// been going for at least the limit.
-func (l *limiter) check(tick time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.running || l.gen != l.seenGen {
-		l.seenGen, l.seenTicks = l.gen, 0
-		return
-	}
-	l.seenTicks++
-	if time.Duration(l.seenTicks)*tick >= l.limit && !l.stopped {
-		l.stopped = true
-		close(*l.ch.Load())
-	}
-}
-
-// watchdog ticks while there are limiters and checks each.
+// watchdog checks the limiters of a host on a tick, on one goroutine that
+// runs while there are limiters.
 type watchdog struct {
-	tick time.Duration
+	limit    time.Duration // callback_limit (0: none)
+	memLimit uint64        // memory_limit in bytes (0: none)
+	tick     time.Duration
+	log      *slog.Logger
+	timeErr  *limitError
+
+	// Replaced by tests: the tick source and the heap reading.
+	ticker func(time.Duration) (<-chan time.Time, func())
+	heap   func() uint64
 
 	mu       sync.Mutex
 	limiters map[*limiter]struct{}
@@ -118,8 +127,29 @@ type watchdog struct {
 	done     chan struct{}
 }
 
-func newWatchdog(limit time.Duration) *watchdog {
-	return &watchdog{tick: min(max(limit/10, 5*time.Millisecond), time.Second), limiters: make(map[*limiter]struct{})}
+// watchdogTick is the check interval for a callback limit: a tenth of it,
+// at least 5 ms and at most 100 ms (the memory check uses the same tick).
+func watchdogTick(limit time.Duration) time.Duration {
+	if limit <= 0 {
+		return 100 * time.Millisecond
+	}
+	return min(max(limit/10, 5*time.Millisecond), 100*time.Millisecond)
+}
+
+func newWatchdog(limit time.Duration, memLimit uint64, log *slog.Logger) *watchdog {
+	return &watchdog{
+		limit:    limit,
+		memLimit: memLimit,
+		tick:     watchdogTick(limit),
+		log:      log,
+		timeErr:  timeLimitError(limit),
+		ticker: func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		},
+		heap:     readHeap,
+		limiters: make(map[*limiter]struct{}),
+	}
 }
 
 func (w *watchdog) add(l *limiter) {
@@ -150,22 +180,80 @@ func (w *watchdog) remove(l *limiter) {
 
 func (w *watchdog) run(stop, done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(w.tick)
-	defer t.Stop()
+	ticks, stopTicker := w.ticker(w.tick)
+	defer stopTicker()
+	var ls []*limiter
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case <-ticks:
 		}
 		w.mu.Lock()
-		ls := make([]*limiter, 0, len(w.limiters))
+		ls = ls[:0]
 		for l := range w.limiters {
 			ls = append(ls, l)
 		}
 		w.mu.Unlock()
-		for _, l := range ls {
-			l.check(w.tick)
+		w.check(ls, clock())
+		clear(ls)
+	}
+}
+
+// check stops the runs that went on longer than the limit, measured in
+// wall time from their start (a late tick stops them late, never counts
+// short). When the heap is over the memory limit, it also stops every run
+// that has lasted at least one tick: a short callback that happens to be
+// running is spared.
+func (w *watchdog) check(ls []*limiter, now int64) {
+	var over *limitError
+	var heap uint64
+	if w.memLimit > 0 {
+		if heap = w.heap(); heap > w.memLimit {
+			over = memoryLimitError(heap, w.memLimit)
 		}
 	}
+	stopped := 0
+	for _, l := range ls {
+		start := l.start.Load()
+		if start <= 0 {
+			continue
+		}
+		ran := time.Duration(now - start)
+		switch {
+		case w.limit > 0 && ran >= w.limit:
+			l.stop(start, w.timeErr)
+		case over != nil && ran >= w.tick:
+			if l.stop(start, over) {
+				stopped++
+			}
+		}
+	}
+	if stopped > 0 {
+		w.log.Warn("memory_limit passed: stopped the callbacks running for a tick or more",
+			"heap", formatSize(float64(heap)), "limit", formatSize(float64(w.memLimit)), "stopped", stopped)
+	}
+}
+
+// readHeap returns the memory the heap's objects occupy now: live ones and
+// dead ones the garbage collector has not freed yet. (The live heap alone
+// is known only after a collection, which a fast-growing heap outruns.)
+func readHeap() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// formatSize writes a byte count with a binary unit: "64 MiB", "1.5 GiB".
+func formatSize(n float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	return strconv.FormatFloat(math.Round(n*10)/10, 'f', -1, 64) + " " + units[i]
 }

@@ -30,6 +30,8 @@ type Agentd struct {
 	RequestTimeout time.Duration // > 0
 	ShutdownDelay  time.Duration
 	CallbackLimit  time.Duration // 0: no limit
+	AllocLimit     int64         // bytes, >= 1 KiB: the largest value one Lua builtin call may build
+	MemoryLimit    int64         // bytes; 0: no limit
 	ReloadDrain    time.Duration
 	ReloadDebounce time.Duration // > 0 and <= 10s
 	MailboxSize    int           // >= 1

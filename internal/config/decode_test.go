@@ -29,6 +29,8 @@ func TestLoadSample(t *testing.T) {
 			RequestTimeout: 30 * time.Second,
 			ShutdownDelay:  time.Second,
 			CallbackLimit:  5 * time.Second,
+			AllocLimit:     64 << 20,
+			MemoryLimit:    4 << 30,
 			ReloadDrain:    2 * time.Second,
 			ReloadDebounce: 100 * time.Millisecond,
 			MailboxSize:    10000,
@@ -72,6 +74,8 @@ func TestDecodeValues(t *testing.T) {
 scripts = ["a.lua", "/abs/b.lua", "lib/*.lua"]
 packs_dir = "/opt/packs"
 callback_limit = "0s"
+alloc_limit = "1.5KiB"
+memory_limit = "0"
 reload_drain = "0s"
 reload_debounce = "10s"
 mailbox_size = 1
@@ -122,7 +126,8 @@ name = "b"
 	if a.Scripts[2].Spec != "lib/*.lua" || a.Scripts[2].Line != 3 {
 		t.Errorf("scripts[2] = %+v", a.Scripts[2])
 	}
-	if a.PacksDir != "/opt/packs" || a.CallbackLimit != 0 || a.ReloadDrain != 0 || a.ReloadDebounce != 10*time.Second || a.MailboxSize != 1 {
+	if a.PacksDir != "/opt/packs" || a.CallbackLimit != 0 || a.AllocLimit != 1536 || a.MemoryLimit != 0 ||
+		a.ReloadDrain != 0 || a.ReloadDebounce != 10*time.Second || a.MailboxSize != 1 {
 		t.Errorf("agentd = %+v", a)
 	}
 	if want := (Log{Level: "warning", Format: "json", File: "/etc/agentd/logs/agentd.log"}); cfg.Log != want {
@@ -130,9 +135,9 @@ name = "b"
 	}
 	wantX := []Exchange{
 		{Role: "server", Listen: "127.0.0.1:11111", Token: "s3cret", Group: "blue",
-			TLS: TLS{Cert: "/etc/agentd/tls/cert.pem", Key: "/etc/key.pem"}, Line: 15},
+			TLS: TLS{Cert: "/etc/agentd/tls/cert.pem", Key: "/etc/key.pem"}, Line: 17},
 		{Role: "client", Connect: []string{"nats://a:1", "tls://b.example:4222"}, Retry: 250 * time.Millisecond,
-			TLS: TLS{CA: "/etc/agentd/ca.pem"}, Line: 21},
+			TLS: TLS{CA: "/etc/agentd/ca.pem"}, Line: 23},
 	}
 	if !reflect.DeepEqual(cfg.Exchange, wantX) {
 		t.Errorf("exchange =\n %+v\nwant\n %+v", cfg.Exchange, wantX)
@@ -188,6 +193,16 @@ func errorCases() []errorCase {
 		{"zero debounce", "[agentd]\nreload_debounce = \"0s\"\n", 2, "agentd.reload_debounce", `must be more than 0, got "0s"`},
 		{"long debounce", "[agentd]\nreload_debounce = \"11s\"\n", 2, "agentd.reload_debounce", `must be at most 10s, got "11s"`},
 		{"mailbox_size 0", "[agentd]\nmailbox_size = 0\n", 2, "agentd.mailbox_size", "must be at least 1, got 0"},
+		{"bare size", "[agentd]\nalloc_limit = 65536\n", 2, "agentd.alloc_limit",
+			`bare number 65536 is not a size; write e.g. "64MiB", "512KiB" or "2GiB"`},
+		{"decimal size unit", "[agentd]\nmemory_limit = \"2GB\"\n", 2, "agentd.memory_limit",
+			`invalid size "2GB" (write e.g. "64MiB", "512KiB" or "2GiB"; units are B, KiB, MiB, GiB and TiB)`},
+		{"negative size", "[agentd]\nalloc_limit = \"-1MiB\"\n", 2, "agentd.alloc_limit",
+			`invalid size "-1MiB" (write e.g. "64MiB", "512KiB" or "2GiB"; units are B, KiB, MiB, GiB and TiB)`},
+		{"huge size", "[agentd]\nalloc_limit = \"99999999TiB\"\n", 2, "agentd.alloc_limit", `size "99999999TiB" is too large`},
+		{"size type", "[agentd]\nalloc_limit = true\n", 2, "agentd.alloc_limit", `expected a size string such as "64MiB", got boolean true`},
+		{"small alloc_limit", "[agentd]\nalloc_limit = \"100B\"\n", 2, "agentd.alloc_limit", `must be at least 1KiB, got "100B"`},
+		{"small memory_limit", "[agentd]\nmemory_limit = \"512KiB\"\n", 2, "agentd.memory_limit", `must be 0 (no limit) or at least 1MiB, got "512KiB"`},
 		{"mailbox_size huge", "[agentd]\nmailbox_size = 1_000_000_000\n", 2, "agentd.mailbox_size", "must be at most 16777216, got 1000000000"},
 		{"scripts not an array", "[agentd]\nscripts = \"a.lua\"\n", 2, "agentd.scripts",
 			`expected an array of strings (files, folders or globs), got string "a.lua"`},

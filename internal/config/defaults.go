@@ -6,6 +6,8 @@ import "time"
 const (
 	maxMailboxSize    = 1 << 24 // a sanity bound: a queue this long is a backlog, not a buffer
 	maxReloadDebounce = 10 * time.Second
+	minAllocLimit     = 1 << 10 // smaller would refuse ordinary strings
+	minMemoryLimit    = 1 << 20 // smaller is below what the daemon itself needs
 )
 
 // Default returns the configuration that applies where config.toml is
@@ -18,6 +20,8 @@ func Default() *Config {
 			RequestTimeout: 30 * time.Second,
 			ShutdownDelay:  1 * time.Second,
 			CallbackLimit:  5 * time.Second,
+			AllocLimit:     64 << 20,
+			MemoryLimit:    4 << 30,
 			ReloadDrain:    2 * time.Second,
 			ReloadDebounce: 100 * time.Millisecond,
 			MailboxSize:    10000,

@@ -59,7 +59,8 @@ func FuzzDecode(f *testing.F) {
 				t.Errorf("%s = %d, negative", d.name, d.v)
 			}
 		}
-		if a.MailboxSize < 1 || a.ReloadDebounce <= 0 || a.RequestTimeout <= 0 {
+		if a.MailboxSize < 1 || a.ReloadDebounce <= 0 || a.RequestTimeout <= 0 || a.AllocLimit < minAllocLimit ||
+			a.MemoryLimit != 0 && a.MemoryLimit < minMemoryLimit {
 			t.Errorf("agentd out of range: %+v", a)
 		}
 		for _, x := range cfg.Exchange {

@@ -34,6 +34,17 @@ func (d *decoder) agentd(p keyPath, m map[string]any) {
 		{"request_timeout", d.setDuration(&a.RequestTimeout, time.Nanosecond, 0)},
 		{"shutdown_delay", d.setDuration(&a.ShutdownDelay, 0, 0)},
 		{"callback_limit", d.setDuration(&a.CallbackLimit, 0, 0)},
+		{"alloc_limit", d.setSize(&a.AllocLimit, minAllocLimit)},
+		{"memory_limit", func(p keyPath, v any) {
+			n, ok := d.size(p, v)
+			switch {
+			case !ok:
+			case n != 0 && n < minMemoryLimit:
+				d.errorf(p, "must be 0 (no limit) or at least 1MiB, got %q", v)
+			default:
+				a.MemoryLimit = n
+			}
+		}},
 		{"reload_drain", d.setDuration(&a.ReloadDrain, 0, 0)},
 		{"reload_debounce", d.setDuration(&a.ReloadDebounce, time.Nanosecond, maxReloadDebounce)},
 		{"mailbox_size", func(p keyPath, v any) {
@@ -261,6 +272,20 @@ func (d *decoder) setEnum(dst *string, what string, allowed ...string) func(keyP
 }
 
 // setDuration reads a duration of at least lo and, when hi > 0, at most hi.
+// setSize sets *dst to a size of at least lo bytes.
+func (d *decoder) setSize(dst *int64, lo int64) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		n, ok := d.size(p, v)
+		switch {
+		case !ok:
+		case n < lo:
+			d.errorf(p, "must be at least %s, got %q", formatSize(lo), v)
+		default:
+			*dst = n
+		}
+	}
+}
+
 func (d *decoder) setDuration(dst *time.Duration, lo, hi time.Duration) func(keyPath, any) {
 	return func(p keyPath, v any) {
 		dur, ok := d.duration(p, v)

@@ -106,6 +106,56 @@ func (d *decoder) duration(p keyPath, v any) (time.Duration, bool) {
 	return 0, false
 }
 
+// sizeUnits are the units of a size, in bytes.
+var sizeUnits = []struct {
+	name string
+	n    int64
+}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+
+// size reads a byte size written as a string: a number and a binary unit,
+// like "64MiB" or "1.5GiB" ("0" alone is allowed). Bare numbers are refused,
+// as for durations.
+func (d *decoder) size(p keyPath, v any) (int64, bool) {
+	const hint = `write e.g. "64MiB", "512KiB" or "2GiB"`
+	switch v := v.(type) {
+	case string:
+		if v == "0" {
+			return 0, true
+		}
+		for _, u := range sizeUnits {
+			num, ok := strings.CutSuffix(v, u.name)
+			if !ok {
+				continue
+			}
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil || num == "" || num[0] < '0' || num[0] > '9' || math.IsInf(f, 0) {
+				break
+			}
+			if f*float64(u.n) >= math.MaxInt64 {
+				d.errorf(p, "size %q is too large", v)
+				return 0, false
+			}
+			return int64(f * float64(u.n)), true
+		}
+		d.errorf(p, "invalid size %q (%s; units are B, KiB, MiB, GiB and TiB)", v, hint)
+	case int64, float64:
+		d.errorf(p, "bare number %v is not a size; %s", v, hint)
+	default:
+		d.errorf(p, `expected a size string such as "64MiB", got %s`, describe(v))
+	}
+	return 0, false
+}
+
+// formatSize writes n bytes with the largest binary unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range sizeUnits {
+		if n != 0 && n%u.n == 0 {
+			return strconv.FormatInt(n/u.n, 10) + u.name
+		}
+	}
+	return "0B"
+}
+
 // describe names a decoded TOML value's type, with the value for scalars.
 func describe(v any) string {
 	switch v := v.(type) {

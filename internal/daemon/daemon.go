@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,16 +96,30 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		RequestTimeout: cfg.Agentd.RequestTimeout,
 		ShutdownDelay:  shutdownDelay(cfg.Agentd.ShutdownDelay),
 	})
+	setMemoryLimit(cfg.Agentd.MemoryLimit)
 	d.host = luabind.NewHost(d.rt, luabind.Options{
 		Logger:        d.log,
 		Stdout:        d.stdout,
 		CallbackLimit: cfg.Agentd.CallbackLimit,
+		AllocLimit:    cfg.Agentd.AllocLimit,
+		MemoryLimit:   uint64(cfg.Agentd.MemoryLimit),
 		AllowIO:       cfg.Sandbox.AllowIO,
 		AllowExec:     cfg.Sandbox.AllowExec,
 		Config:        func(name string) map[string]any { return d.tables.Load().Table(name) },
 	})
 	d.tables.Store(cfg)
 	return d, nil
+}
+
+// setMemoryLimit makes memory_limit the garbage collector's soft limit, so
+// that garbage alone keeps the heap under it and the watchdog (which stops
+// callbacks over it) acts only when live data passes it. A limit set with
+// GOMEMLIMIT in the environment, or by an earlier daemon of this process,
+// stays.
+func setMemoryLimit(limit int64) {
+	if limit > 0 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // shutdownDelay maps the configured delay onto runtime.Options, where 0

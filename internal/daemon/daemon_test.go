@@ -3,8 +3,11 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -338,8 +341,44 @@ func TestReconfigure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "agentd.mailbox_size cannot change while agentd runs") {
 		t.Fatalf("error %v", err)
 	}
+	err = h.reconfigure(strings.Replace(base, "[agentd]\n", "[agentd]\nalloc_limit = \"1MiB\"\nmemory_limit = \"1GiB\"\n", 1))
+	if err == nil || !strings.Contains(err.Error(), "agentd.alloc_limit, agentd.memory_limit cannot change while agentd runs") {
+		t.Fatalf("error %v", err)
+	}
 	if len(h.d.Runtime().LookupServiceName("b")) != 1 {
 		t.Error("a refused configuration changed the running scripts")
+	}
+}
+
+// alloc_limit and memory_limit reach the scripts' builtins and the
+// garbage collector.
+func TestLimitsFromConfig(t *testing.T) {
+	prev := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.lua"), []byte(`print(pcall(string.rep, "x", 2048))`+"\n"), 0o644)
+	cfg, err := config.Decode(filepath.Join(dir, "config.toml"), []byte(`[agentd]
+scripts = ["a.lua"]
+alloc_limit = "1KiB"
+memory_limit = "3GiB"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := newLines()
+	d, err := New(cfg, Options{Stdout: out, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	if got, want := out.next(t), "false\tstring.rep: the result would be 2 KiB, more than alloc_limit (1 KiB)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 3<<30 {
+		t.Errorf("the garbage collector's soft limit is %d, want 3 GiB", got)
 	}
 }
 

@@ -17,9 +17,9 @@ import (
 // stop), hot reload and its debounce and drain, the default request
 // timeout, the shutdown delay, the sandbox and the [config.NAME] tables
 // (the scripts concerned reload, so they see them). A change to anything
-// else (the log file or format, mailbox_size, callback_limit) refuses the
-// whole new configuration: the error says which keys, and the running
-// configuration stays in force.
+// else (the log file or format, mailbox_size, callback_limit, alloc_limit,
+// memory_limit) refuses the whole new configuration: the error says which
+// keys, and the running configuration stays in force.
 //
 // Reconfigure must not be called concurrently with itself or Close.
 func (d *Daemon) Reconfigure(next *config.Config) error {
@@ -61,6 +61,12 @@ func refusal(prev, next *config.Config) error {
 	}
 	if next.Agentd.CallbackLimit != prev.Agentd.CallbackLimit {
 		fixed = append(fixed, "agentd.callback_limit")
+	}
+	if next.Agentd.AllocLimit != prev.Agentd.AllocLimit {
+		fixed = append(fixed, "agentd.alloc_limit")
+	}
+	if next.Agentd.MemoryLimit != prev.Agentd.MemoryLimit {
+		fixed = append(fixed, "agentd.memory_limit")
 	}
 	if len(fixed) == 0 {
 		return nil

@@ -301,14 +301,9 @@ func (d *Daemon) modules() []string {
 	return slices.Compact(out)
 }
 
-// moduleHashes records the content of the modules a script required.
-func moduleHashes(sc *luabind.Script) map[string][32]byte {
-	mods := make(map[string][32]byte)
-	for _, m := range sc.Deps() {
-		mods[m], _, _ = readHash(m)
-	}
-	return mods
-}
+// moduleHashes returns the content of the modules a script required, as
+// it was when the script read them (a change made since is still to come).
+func moduleHashes(sc *luabind.Script) map[string][32]byte { return sc.DepHashes() }
 
 // reload reloads a running script. The content hash is read just before
 // the reload reads the file, so a save of the script that comes with a
