@@ -183,6 +183,18 @@ func (c *converter) table(L *lua.LState, m map[string]any) *lua.LTable {
 	return t
 }
 
+// smallTable returns an empty table for a few string keys. gopher-lua's
+// NewTable reserves 32 array slots and 32 string keys, and a table made
+// empty reserves 32 string keys at its first one: about 2.5 KiB, for a
+// service object that usually holds a handful of fields.
+func smallTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 0)
+	if fastTables {
+		(*tableLayout)(unsafe.Pointer(t)).strdict = make(map[string]lua.LValue)
+	}
+	return t
+}
+
 // tableLayout mirrors lua.LTable of gopher-lua v1.1.1, whose fields are
 // unexported: a string-keyed table keeps its values in strdict, and, for
 // Next, every key ever set in keys with its index in k2i. fastTables says

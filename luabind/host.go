@@ -85,7 +85,8 @@ type Host struct {
 	endpointMT *lua.LTable
 	failureMT  *lua.LTable
 	agentdMT   *lua.LTable
-	viewMT     *lua.LTable // metatable of read-only report views
+	viewMT     *lua.LTable  // metatable of read-only report views
+	libs       *libTemplate // the standard libraries, copied into each state (nil: opened in each)
 }
 
 //go:embed preamble.lua
@@ -124,6 +125,7 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 	h.done = h.tmpl.NewUserData()
 	h.mark = h.tmpl.NewUserData()
 	h.buildShared()
+	h.libs = newLibTemplate()
 	return h
 }
 

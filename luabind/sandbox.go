@@ -39,21 +39,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 	self.Value = st
 	L.G.Registry.RawSetString(stateKey, self)
 
-	for _, lib := range []struct {
-		name string
-		open lua.LGFunction
-	}{
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-		{lua.OsLibName, lua.OpenOs},
-	} {
-		L.Push(L.NewFunction(lib.open))
-		L.Push(lua.LString(lib.name))
-		L.Call(1, 0)
-	}
+	h.openLibs(L)
 	sb := h.currentSandbox()
 	if sb.AllowIO {
 		L.Push(L.NewFunction(lua.OpenIo))

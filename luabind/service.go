@@ -28,7 +28,7 @@ func (st *state) newSvc(cfg runtime.ServiceConfig) (*svc, error) {
 	if st.reloading {
 		rs.Hold()
 	}
-	sv := &svc{st: st, rs: rs, tbl: st.L.NewTable()}
+	sv := &svc{st: st, rs: rs, tbl: smallTable(st.L)}
 	ud := st.L.NewUserData()
 	ud.Value = sv
 	mt := st.L.CreateTable(0, 4)
