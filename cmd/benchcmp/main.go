@@ -55,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	overlay := fs.String("overlay", "luabind/bench_test.go,luabind/benchmeasure_test.go",
 		"files of the working tree compiled into the baseline's test binaries")
 	keep := fs.Bool("keep", false, "keep the temporary folder (baseline tree, binaries, raw outputs)")
+	curEnv := fs.String("cur-env", "", "environment variables for the current version's runs (e.g. GOGC=200), comma-separated")
+	baseEnv := fs.String("base-env", "", "environment variables for the baseline's runs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,7 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	c := &cmp{root: root, tmp: tmp, baseDir: filepath.Join(tmp, "base"), stderr: stderr}
+	c := &cmp{root: root, tmp: tmp, baseDir: filepath.Join(tmp, "base"), stderr: stderr,
+		env: map[string][]string{"base": splitList(*baseEnv), "cur": splitList(*curEnv)}}
 	if err := c.prepare(*base, scens, splitList(*overlay)); err != nil {
 		fmt.Fprintln(stderr, "benchcmp:", err)
 		return 1
@@ -117,7 +120,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "baseline %s, %d rounds, load average (1 min) before each run: %s\n\n", *base, *rounds, strings.Join(loads, " "))
+	fmt.Fprintf(stdout, "baseline %s, %d rounds, load average (1 min) before each run: %s\n", *base, *rounds, strings.Join(loads, " "))
+	for _, v := range []string{"base", "cur"} {
+		if len(c.env[v]) > 0 {
+			fmt.Fprintf(stdout, "environment of %s: %s\n", v, strings.Join(c.env[v], " "))
+		}
+	}
+	fmt.Fprintln(stdout)
 	for _, s := range scens {
 		key := s.pkg + ":" + s.bench
 		fmt.Fprintf(stdout, "%s (%s)\n\n", key, s.benchtime)
@@ -138,6 +147,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 type cmp struct {
 	root, tmp, baseDir string
 	stderr             io.Writer
+	env                map[string][]string // by version: added to the runs' environment
 }
 
 // prepare extracts the baseline and builds both versions' test binaries.
@@ -208,6 +218,7 @@ func (c *cmp) runOne(version string, s scenario) (map[string]float64, error) {
 	cmd := exec.Command(c.binary(version, s.pkg), "-test.run=^$", "-test.bench=^Benchmark"+s.bench+"$",
 		"-test.benchtime="+s.benchtime, "-test.count=1", "-test.benchmem")
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), c.env[version]...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
