@@ -218,6 +218,9 @@ s:exportMethod("tick")
 	elapsed := time.Since(start)
 	b.StopTimer()
 	m.report(b, n, "start")
+	// what the process holds as the garbage collector left it, then after
+	// a forced collection that returns free memory to the system
+	b.ReportMetric(float64(rss()-rssBefore)/float64(n)/1024, "KiB-RSS-held/agent")
 	rssAfter, heapAfter := memory()
 	b.ReportMetric(elapsed.Seconds()*1000, "ms/"+strconv.Itoa(n/1000)+"k-starts")
 	b.ReportMetric(float64(rssAfter-rssBefore)/float64(n)/1024, "KiB-RSS/agent")
@@ -229,17 +232,22 @@ s:exportMethod("tick")
 }
 
 // memory returns the resident set size and the live heap, after a GC.
-func memory() (rss, heap uint64) {
+func memory() (uint64, uint64) {
 	goruntime.GC()
 	debug.FreeOSMemory()
 	var ms goruntime.MemStats
 	goruntime.ReadMemStats(&ms)
+	return rss(), ms.HeapAlloc
+}
+
+// rss returns the process's resident set size.
+func rss() uint64 {
 	data, err := os.ReadFile("/proc/self/statm")
 	if err == nil {
 		if f := strings.Fields(string(data)); len(f) > 1 {
 			pages, _ := strconv.ParseUint(f[1], 10, 64)
-			rss = pages * uint64(os.Getpagesize())
+			return pages * uint64(os.Getpagesize())
 		}
 	}
-	return rss, ms.HeapAlloc
+	return 0
 }

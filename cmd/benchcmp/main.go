@@ -39,7 +39,7 @@ type scenario struct {
 // units lists the metrics to show first, in this order.
 var units = []string{
 	"cpu-ns/delivery", "allocs/delivery", "B/delivery", "delivery/s",
-	"cpu-ns/start", "allocs/start", "KiB-RSS/agent", "KiB-heap/agent", "ms/10k-starts", "ms/1k-starts",
+	"cpu-ns/start", "allocs/start", "KiB-RSS/agent", "KiB-RSS-held/agent", "KiB-heap/agent", "ms/10k-starts", "ms/1k-starts",
 	"cpu-ns/call", "ns/op", "p50-ms", "p99-ms", "reports/s", "lost", "cores", "proc-cpu-s",
 }
 
