@@ -22,6 +22,8 @@ type converter struct {
 	strs   map[string]lua.LValue // boxed strings (table keys, subjects), at most maxInterned
 	floats []float64             // a block of boxed Lua numbers
 	ints   []int64               // a block of boxed Go integers
+
+	ordered bool // read tables in their key order only (for errors)
 }
 
 // maxInterned bounds the boxed strings a state keeps: content keys and

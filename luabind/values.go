@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -52,6 +53,12 @@ func FromLua(v lua.LValue, root string) (any, error) {
 // fromLua is FromLua with this converter's savings (c may be nil).
 func (c *converter) fromLua(v lua.LValue, root string) (any, error) {
 	x, err := c.from(v, 0)
+	if err != nil && (c == nil || !c.ordered) {
+		// find the error tables show first in their own key order
+		if _, e := (&converter{ordered: true}).from(v, 0); e != nil {
+			err = e
+		}
+	}
 	if err != nil {
 		err.setPath(root)
 		if err.deep {
@@ -133,6 +140,11 @@ func (c *converter) tableFrom(t *lua.LTable, depth int) (any, *ValueError) {
 			arr[i-1] = x
 		}
 	}
+	if n == 0 && fastTables && (c == nil || !c.ordered) {
+		if m, ok, err := c.mapFrom(t, depth); ok {
+			return m, err
+		}
+	}
 	var (
 		m      map[string]any
 		extra  []int // integer keys beyond the array part
@@ -192,6 +204,29 @@ func (c *converter) tableFrom(t *lua.LTable, depth int) (any, *ValueError) {
 		return map[string]any{}, nil
 	}
 	return m, nil
+}
+
+// mapFrom converts a table that has string keys only, reading gopher-lua's
+// string map directly (Next looks every key up twice) into a map of the
+// right size; ok is false for any other table. Its errors depend on Go's
+// map order: fromLua converts again in order to report the first one.
+func (c *converter) mapFrom(t *lua.LTable, depth int) (m map[string]any, ok bool, err *ValueError) {
+	tl := (*tableLayout)(unsafe.Pointer(t))
+	if len(tl.dict) > 0 || len(tl.strdict) == 0 {
+		return nil, false, nil
+	}
+	m = make(map[string]any, len(tl.strdict))
+	for k, v := range tl.strdict {
+		if v == lua.LNil {
+			continue
+		}
+		x, err := c.from(v, depth+1)
+		if err != nil {
+			return nil, true, err
+		}
+		m[k] = x
+	}
+	return m, true, nil
 }
 
 func keySegment(k string) string {
