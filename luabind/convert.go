@@ -1,7 +1,9 @@
 package luabind
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,6 +24,7 @@ type converter struct {
 	strs   map[string]lua.LValue // boxed strings (table keys, subjects), at most maxInterned
 	floats []float64             // a block of boxed Lua numbers
 	ints   []int64               // a block of boxed Go integers
+	shape  *tableShape           // of the last table built from a map
 
 	ordered bool // read tables in their key order only (for errors)
 }
@@ -168,21 +171,74 @@ func (c *converter) table(L *lua.LState, m map[string]any) *lua.LTable {
 		}
 		return t
 	}
-	t := L.CreateTable(0, 0)
-	tl := (*tableLayout)(unsafe.Pointer(t))
+	t, tl := newTableWithKeys(len(m))
 	tl.strdict = make(map[string]lua.LValue, len(m))
-	tl.keys = make([]lua.LValue, 0, len(m))
-	tl.k2i = make(map[lua.LValue]int, len(m))
+	// Content of one publisher usually has the same keys report after
+	// report: then the key list and index are copies of the last ones
+	// (a copy of a small map costs no hashing).
+	var sh *tableShape
+	if c != nil {
+		sh = c.shape
+	}
+	same := sh != nil && len(sh.keys) == len(m)
 	for k, x := range m {
 		if x == nil {
+			same = false
 			continue // as RawSetString(k, LNil): no entry
 		}
 		tl.strdict[k] = c.toLua(L, x)
+		if same {
+			_, same = sh.k2i[c.str(k)]
+		}
+	}
+	if same {
+		tl.keys = append(tl.keys, sh.keys...)
+		tl.k2i = maps.Clone(sh.k2i)
+		return t
+	}
+	tl.k2i = make(map[lua.LValue]int, len(tl.strdict))
+	for k := range tl.strdict {
 		key := c.str(k)
 		tl.k2i[key] = len(tl.keys)
 		tl.keys = append(tl.keys, key)
 	}
+	if c != nil && len(tl.keys) == len(m) {
+		c.shape = &tableShape{keys: slices.Clone(tl.keys), k2i: maps.Clone(tl.k2i)}
+	}
 	return t
+}
+
+// A tableShape is the key list and index of the last table built from a
+// map without nil values: immutable, copied into tables with the same keys.
+type tableShape struct {
+	keys []lua.LValue
+	k2i  map[lua.LValue]int
+}
+
+// newTableWithKeys returns an empty table and its layout, its key list
+// reserved for n keys in the same allocation as the table when n is small.
+func newTableWithKeys(n int) (*lua.LTable, *tableLayout) {
+	var tl *tableLayout
+	switch {
+	case n <= 4:
+		x := &struct {
+			t    tableLayout
+			keys [4]lua.LValue
+		}{}
+		x.t.keys = x.keys[:0]
+		tl = &x.t
+	case n <= 8:
+		x := &struct {
+			t    tableLayout
+			keys [8]lua.LValue
+		}{}
+		x.t.keys = x.keys[:0]
+		tl = &x.t
+	default:
+		tl = &tableLayout{keys: make([]lua.LValue, 0, n)}
+	}
+	tl.Metatable = lua.LNil
+	return (*lua.LTable)(unsafe.Pointer(tl)), tl
 }
 
 // smallTable returns an empty table for a few string keys. gopher-lua's

@@ -171,6 +171,35 @@ func TestFastTables(t *testing.T) {
 	if len(c.strs) == 0 {
 		t.Error("no key was interned")
 	}
+
+	// Tables of the same keys share a shape; other keys of the same count
+	// do not; adding a key to one table changes no other.
+	keysOf := func(v lua.LValue) string {
+		L.SetGlobal("t", v)
+		if err := L.DoString(`
+			local keys = {}
+			for k, v in pairs(t) do keys[#keys + 1] = k .. "=" .. tostring(v) end
+			table.sort(keys)
+			result = table.concat(keys, " ")`); err != nil {
+			t.Fatal(err)
+		}
+		return L.GetGlobal("result").String()
+	}
+	first := c.toLua(L, map[string]any{"a": int64(1), "b": int64(2)})
+	second := c.toLua(L, map[string]any{"a": int64(3), "b": int64(4)})
+	if c.shape == nil {
+		t.Fatal("no shape was kept")
+	}
+	other := c.toLua(L, map[string]any{"a": int64(5), "c": int64(6)})
+	first.(*lua.LTable).RawSetString("added", lua.LTrue)
+	for v, want := range map[lua.LValue]string{first: "a=1 added=true b=2", second: "a=3 b=4", other: "a=5 c=6"} {
+		if got := keysOf(v); got != want {
+			t.Errorf("table has %q, want %q", got, want)
+		}
+	}
+	if got := keysOf(c.toLua(L, map[string]any{"a": int64(7), "b": int64(8)})); got != "a=7 b=8" {
+		t.Errorf("after another shape: %q", got)
+	}
 }
 
 // equalValues is reflect.DeepEqual, except that NaN equals NaN.
