@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -48,6 +49,7 @@ type endpoint struct {
 	forwarded map[string]*forwardedRequest       // requests sent to peers, by conversation id
 	refused   map[string]bool                    // incarnations of another major version, logged once
 	joined    map[string]runtime.ConnectionEvent // a hub's connected agentd clients, by incarnation
+	dial      []nats.Option                      // a client's connection options
 	closing   bool
 
 	// Stand-ins of remote publishers by identity, for the reader.
@@ -155,6 +157,12 @@ func (e *endpoint) startOnAgent() error {
 }
 
 // connect opens the NATS connection; for a client it retries as configured.
+//
+// A client makes its first connection itself, one attempt per retry, so
+// that every failed attempt (refused, no route, a wrong token, a TLS
+// handshake that fails) is reported; nats.go reports only some of them
+// while it retries a first connection. Once connected, nats.go
+// reconnects after a loss, and reports each failed attempt.
 func (e *endpoint) connect() error {
 	name := clientName(e.x.inc, e.g, e.rt.ProcessIdentity())
 	post := func(fn func()) { _ = e.agent.Post(fn) }
@@ -166,32 +174,55 @@ func (e *endpoint) connect() error {
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.down(err) }) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { e.asyncError(err) }),
 	}
-	var urls string
 	if e.hub != nil {
 		opts = append(opts, e.hub.participantOptions()...)
 		opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	} else {
-		more, err := clientOptions(e.cfg)
+		nc, err := nats.Connect("", opts...)
 		if err != nil {
+			return fmt.Errorf("exchange: joining the hub: %w", err)
+		}
+		if err := e.takeSubjects(nc); err != nil {
 			return err
 		}
-		opts = append(opts, more...)
-		urls = strings.Join(e.cfg.Connect, ",")
+		return e.hub.watchClients(e.clientEvent)
+	}
+	more, err := clientOptions(e.cfg)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, more...)
+	if e.cfg.Retry > 0 {
+		opts = append(opts, nats.MaxReconnects(-1), nats.IgnoreAuthErrorAbort(),
+			nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
+			nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
+	} else {
+		opts = append(opts, nats.NoReconnect())
+	}
+	e.dial = opts
+	e.attempt("")
+	return nil
+}
+
+// attempt makes one attempt at a client's first connection, and arranges
+// the next one (after retry) if it fails.
+func (e *endpoint) attempt(string) {
+	if e.closing || e.nc != nil {
+		return
+	}
+	nc, err := nats.Connect(strings.Join(e.cfg.Connect, ","), e.dial...)
+	if err == nil {
+		err = e.takeSubjects(nc)
+	}
+	if err != nil {
+		e.failed(err)
 		if e.cfg.Retry > 0 {
-			opts = append(opts, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.IgnoreAuthErrorAbort(),
-				nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
-				nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
-		} else {
-			opts = append(opts, nats.NoReconnect())
+			e.self.StartTimer(e.cfg.Retry, "connect", e.attempt)
 		}
 	}
-	nc, err := nats.Connect(urls, opts...)
-	if err != nil {
-		// a single attempt failed
-		e.failed(err)
-		return nil
-	}
-	e.nc = nc
+}
+
+// takeSubjects subscribes to the endpoint's subjects on nc, into one queue.
+func (e *endpoint) takeSubjects(nc *nats.Conn) error {
 	for _, subj := range []string{helloSubject(e.g), allSubject(e.g), toSubject(e.g, e.x.inc)} {
 		sub, err := nc.ChanSubscribe(subj, e.in)
 		if err != nil {
@@ -200,11 +231,7 @@ func (e *endpoint) connect() error {
 		}
 		_ = sub.SetPendingLimits(-1, -1) // the channel is the bound
 	}
-	if e.hub != nil {
-		if err := e.hub.watchClients(e.clientEvent); err != nil {
-			return err
-		}
-	}
+	e.nc = nc
 	return nil
 }
 
@@ -306,6 +333,10 @@ func (e *endpoint) failed(err error) {
 }
 
 func (e *endpoint) asyncError(err error) {
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		_ = e.agent.Post(func() { e.failed(err) }) // a reconnection refused
+		return
+	}
 	if err == nats.ErrSlowConsumer {
 		e.stats.SlowConsumer.Add(1)
 		if !e.slowLogged.Swap(true) {
