@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -43,10 +44,12 @@ type endpoint struct {
 	seqAll    uint64
 	seqTo     map[string]uint64
 	buf       []byte
-	peers     map[string]*peer             // by incarnation
-	local     map[string]*svcInfo          // local services that travel on this endpoint, by identity
-	forwarded map[string]*forwardedRequest // requests sent to peers, by conversation id
-	refused   map[string]bool              // incarnations of another major version, logged once
+	peers     map[string]*peer                   // by incarnation
+	local     map[string]*svcInfo                // local services that travel on this endpoint, by identity
+	forwarded map[string]*forwardedRequest       // requests sent to peers, by conversation id
+	refused   map[string]bool                    // incarnations of another major version, logged once
+	joined    map[string]runtime.ConnectionEvent // a hub's connected agentd clients, by incarnation
+	dial      []nats.Option                      // a client's connection options
 	closing   bool
 
 	// Stand-ins of remote publishers by identity, for the reader.
@@ -91,6 +94,7 @@ func newEndpoint(x *Exchange, cfg EndpointConfig) *endpoint {
 		local:     make(map[string]*svcInfo),
 		forwarded: make(map[string]*forwardedRequest),
 		refused:   make(map[string]bool),
+		joined:    make(map[string]runtime.ConnectionEvent),
 		stand:     make(map[string]*runtime.Service),
 		rx:        make(map[string]*rxState),
 		heard:     make(map[string]time.Time),
@@ -153,6 +157,12 @@ func (e *endpoint) startOnAgent() error {
 }
 
 // connect opens the NATS connection; for a client it retries as configured.
+//
+// A client makes its first connection itself, one attempt per retry, so
+// that every failed attempt (refused, no route, a wrong token, a TLS
+// handshake that fails) is reported; nats.go reports only some of them
+// while it retries a first connection. Once connected, nats.go
+// reconnects after a loss, and reports each failed attempt.
 func (e *endpoint) connect() error {
 	name := clientName(e.x.inc, e.g, e.rt.ProcessIdentity())
 	post := func(fn func()) { _ = e.agent.Post(fn) }
@@ -164,32 +174,55 @@ func (e *endpoint) connect() error {
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.down(err) }) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { e.asyncError(err) }),
 	}
-	var urls string
 	if e.hub != nil {
 		opts = append(opts, e.hub.participantOptions()...)
 		opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	} else {
-		more, err := clientOptions(e.cfg)
+		nc, err := nats.Connect("", opts...)
 		if err != nil {
+			return fmt.Errorf("exchange: joining the hub: %w", err)
+		}
+		if err := e.takeSubjects(nc); err != nil {
 			return err
 		}
-		opts = append(opts, more...)
-		urls = strings.Join(e.cfg.Connect, ",")
+		return e.hub.watchClients(e.clientEvent)
+	}
+	more, err := clientOptions(e.cfg)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, more...)
+	if e.cfg.Retry > 0 {
+		opts = append(opts, nats.MaxReconnects(-1), nats.IgnoreAuthErrorAbort(),
+			nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
+			nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
+	} else {
+		opts = append(opts, nats.NoReconnect())
+	}
+	e.dial = opts
+	e.attempt("")
+	return nil
+}
+
+// attempt makes one attempt at a client's first connection, and arranges
+// the next one (after retry) if it fails.
+func (e *endpoint) attempt(string) {
+	if e.closing || e.nc != nil {
+		return
+	}
+	nc, err := nats.Connect(strings.Join(e.cfg.Connect, ","), e.dial...)
+	if err == nil {
+		err = e.takeSubjects(nc)
+	}
+	if err != nil {
+		e.failed(err)
 		if e.cfg.Retry > 0 {
-			opts = append(opts, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
-				nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
-				nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
-		} else {
-			opts = append(opts, nats.NoReconnect())
+			e.self.StartTimer(e.cfg.Retry, "connect", e.attempt)
 		}
 	}
-	nc, err := nats.Connect(urls, opts...)
-	if err != nil {
-		// a single attempt failed
-		e.failed(err)
-		return nil
-	}
-	e.nc = nc
+}
+
+// takeSubjects subscribes to the endpoint's subjects on nc, into one queue.
+func (e *endpoint) takeSubjects(nc *nats.Conn) error {
 	for _, subj := range []string{helloSubject(e.g), allSubject(e.g), toSubject(e.g, e.x.inc)} {
 		sub, err := nc.ChanSubscribe(subj, e.in)
 		if err != nil {
@@ -198,19 +231,25 @@ func (e *endpoint) connect() error {
 		}
 		_ = sub.SetPendingLimits(-1, -1) // the channel is the bound
 	}
-	if e.hub != nil {
-		if err := e.hub.watchClients(e.clientEvent); err != nil {
-			return err
-		}
-	}
+	e.nc = nc
 	return nil
 }
 
-// clientOptions are a client endpoint's security options.
+// clientOptions are a client endpoint's security options: its token,
+// and TLS when it has a CA (to verify the hub) or a certificate (to
+// present); a tls:// URL without either verifies the hub against the
+// system's roots.
 func clientOptions(cfg EndpointConfig) ([]nats.Option, error) {
 	var o []nats.Option
 	if cfg.Token != "" {
 		o = append(o, nats.Token(cfg.Token))
+	}
+	files, err := loadTLS(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	if files.cert != nil || files.pool != nil {
+		o = append(o, nats.Secure(files.clientTLS()))
 	}
 	return o, nil
 }
@@ -231,6 +270,7 @@ func (e *endpoint) up(nc *nats.Conn) {
 	e.send(allSubject(e.g), &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
 	if e.hub == nil {
 		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			Key:           e.key(),
 			State:         runtime.ConnectionActive,
 			RemoteProcess: serverProcess(nc.ConnectedServerName()),
 			RemoteAddress: hostPort(nc.ConnectedUrl()),
@@ -252,12 +292,17 @@ func (e *endpoint) down(err error) {
 	if err != nil {
 		cause += ": " + err.Error()
 	}
-	e.log.Warn("exchange disconnected: withdrawing the services seen through it", "error", err, "peers", len(e.peers))
+	if e.closing {
+		e.log.Info("exchange endpoint stopped: withdrawing the services seen through it", "peers", len(e.peers))
+	} else {
+		e.log.Warn("exchange disconnected: withdrawing the services seen through it", "error", err, "peers", len(e.peers))
+	}
 	for _, p := range e.peerList() {
 		e.gone(p, cause)
 	}
-	if e.hub == nil && !e.closing {
+	if e.hub == nil {
 		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+			Key:           e.key(),
 			State:         runtime.ConnectionInactive,
 			RemoteAddress: hostPortOf(e.cfg.Connect),
 			Group:         e.cfg.Group,
@@ -272,8 +317,13 @@ func (e *endpoint) failed(err error) {
 		return
 	}
 	e.stats.ConnectFailures.Add(1)
-	e.log.Warn("exchange connection attempt failed", "error", err, "retry", e.cfg.Retry)
+	attrs := []any{"error", err, "retry", e.cfg.Retry}
+	if hint := connectHint(err); hint != "" {
+		attrs = append(attrs, "hint", hint)
+	}
+	e.log.Warn("exchange connection attempt failed", attrs...)
 	e.rt.AnnounceConnection(runtime.ConnectionEvent{
+		Key:           e.key(),
 		State:         runtime.ConnectionInactive,
 		RemoteAddress: hostPortOf(e.cfg.Connect),
 		Group:         e.cfg.Group,
@@ -283,6 +333,10 @@ func (e *endpoint) failed(err error) {
 }
 
 func (e *endpoint) asyncError(err error) {
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		_ = e.agent.Post(func() { e.failed(err) }) // a reconnection refused
+		return
+	}
 	if err == nats.ErrSlowConsumer {
 		e.stats.SlowConsumer.Add(1)
 		if !e.slowLogged.Swap(true) {
@@ -310,28 +364,48 @@ func (e *endpoint) clientEvent(ev clientEvent) {
 				e.gone(p, "connection closed: "+ev.Reason)
 			}
 		}
-		e.rt.AnnounceConnection(runtime.ConnectionEvent{
+		ce := runtime.ConnectionEvent{
+			Key:           e.key() + "/" + inc,
 			State:         state,
 			RemoteProcess: proc,
 			RemoteAddress: ev.Host,
 			LocalAddress:  e.hub.Addr(),
 			Group:         groupName(group),
 			Role:          RoleServer,
-		})
+		}
+		if ev.Connected {
+			e.joined[inc] = ce
+		} else {
+			delete(e.joined, inc)
+		}
+		e.rt.AnnounceConnection(ce)
 	})
 }
 
+// key names the endpoint's connection in connection events.
+func (e *endpoint) key() string { return "exchange " + describe(e.cfg) }
+
 // shutdown runs as the agent's last act: say bye, close the connection
-// and stop the hub.
+// and stop the hub. The connections end: services still running (an
+// endpoint removed by SIGHUP) are told.
 func (e *endpoint) shutdown() {
 	e.closing = true
 	if e.nc != nil {
 		if e.connected {
 			e.send(allSubject(e.g), &message{Kind: kBye})
 			_ = e.nc.FlushTimeout(time.Second)
+			if e.hub == nil {
+				e.down(nil)
+			}
 		}
 		e.nc.Close()
 	}
+	for _, inc := range sortedKeys(e.joined) {
+		ce := e.joined[inc]
+		ce.State = runtime.ConnectionInactive
+		e.rt.AnnounceConnection(ce)
+	}
+	clear(e.joined)
 	close(e.stop)
 	<-e.done
 	if e.hub != nil {
@@ -519,7 +593,7 @@ func (e *endpoint) handle(m *message) {
 	p := e.peers[m.Inc]
 	if p == nil {
 		switch m.Kind {
-		case kSnapshot, kHeartbeat, kAvailable:
+		case kSnapshot:
 			if m.Proc == "" {
 				e.stats.Malformed.Add(1)
 				return
@@ -527,6 +601,17 @@ func (e *endpoint) handle(m *message) {
 			p = e.newPeer(m.Inc, m.Proc, m.Sess)
 		case kBye:
 			return
+		case kHeartbeat, kAvailable, kSync:
+			// We never heard its hello: it was lost, or (in a cluster) sent
+			// before the routes carried our subscriptions. Ask for
+			// everything, and handle this message too: a sync is answered
+			// with our snapshot and subscriptions.
+			if m.Proc == "" && m.Kind != kSync {
+				e.stats.Malformed.Add(1)
+				return
+			}
+			p = e.newPeer(m.Inc, m.Proc, m.Sess)
+			e.sendTo(p.inc, &message{Kind: kSync, Details: "unknown sender"})
 		default:
 			// we never heard its hello (or dropped it): ask for everything
 			p = e.newPeer(m.Inc, "", m.Sess)

@@ -158,7 +158,19 @@ func Validate(cfg EndpointConfig) error {
 	if !ValidGroup(cfg.Group) {
 		return fmt.Errorf("exchange: group %q: want letters, digits, '-' and '_' (not first), at most 64", cfg.Group)
 	}
-	return nil
+	if cfg.Role == RoleClient && (cfg.Cluster.Listen != "" || len(cfg.Cluster.Routes) > 0 || cfg.Cluster.Name != "") {
+		return errors.New("exchange: only a server endpoint clusters")
+	}
+	if cfg.Cluster.Listen == "" && (len(cfg.Cluster.Routes) > 0 || cfg.Cluster.Name != "") {
+		return errors.New("exchange: a cluster needs a listen address for routes")
+	}
+	if (cfg.TLS.Cert == "") != (cfg.TLS.Key == "") {
+		return errors.New("exchange: tls: cert and key must be given together")
+	}
+	if cfg.Role == RoleServer && cfg.TLS.CA != "" && cfg.TLS.Cert == "" {
+		return errors.New("exchange: a hub verifies client certificates only over TLS: give it a cert and key")
+	}
+	return checkExposure(cfg)
 }
 
 // ValidGroup reports whether g can name an exchange group: "" (the

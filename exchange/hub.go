@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -37,7 +38,8 @@ type clientEvent struct {
 	Reason    string // why it disconnected
 }
 
-// startHub starts the hub of a server endpoint.
+// startHub starts the hub of a server endpoint. It fails, at once, when
+// the hub cannot listen (an address in use) or a TLS file is unusable.
 func startHub(cfg EndpointConfig, proc string, log *slog.Logger) (*hub, error) {
 	opts, err := hubOptions(cfg, proc)
 	if err != nil {
@@ -49,10 +51,23 @@ func startHub(cfg EndpointConfig, proc string, log *slog.Logger) (*hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exchange: hub on %s: %w", cfg.Listen, err)
 	}
+	nl := &natsLogger{log: log.With("nats", "hub"), fatal: make(chan string, 1)}
+	ns.SetLoggerV2(nl, false, false, false)
 	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		return nil, fmt.Errorf("exchange: hub on %s did not start", cfg.Listen)
+	deadline := time.Now().Add(10 * time.Second)
+	for !ns.ReadyForConnections(50 * time.Millisecond) {
+		select {
+		case msg := <-nl.fatal:
+			ns.Shutdown()
+			ns.WaitForShutdown()
+			return nil, fmt.Errorf("exchange: hub on %s cannot start: %s", cfg.Listen, msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+			return nil, fmt.Errorf("exchange: hub on %s did not start", cfg.Listen)
+		}
 	}
 	auth.mu.Lock()
 	auth.sys, auth.app = ns.SystemAccount(), ns.GlobalAccount()
@@ -65,9 +80,17 @@ func startHub(cfg EndpointConfig, proc string, log *slog.Logger) (*hub, error) {
 }
 
 // hubOptions builds the nats-server options of a server endpoint of
-// process proc.
+// process proc: its listener, with TLS when the endpoint has a
+// certificate (and client certificates verified when it has a CA), and
+// its routes to other hubs when it clusters. Routes authenticate with a
+// user and password derived from the token (routePassword) and, with a
+// certificate, use TLS both ways.
 func hubOptions(cfg EndpointConfig, proc string) (*server.Options, error) {
 	host, port, err := splitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	files, err := loadTLS(cfg.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +104,45 @@ func hubOptions(cfg EndpointConfig, proc string) (*server.Options, error) {
 		MaxPingsOut:  hubMaxPingsOut,
 		MaxPayload:   maxPayload,
 	}
+	if files.cert != nil {
+		opts.TLS = true
+		opts.TLSConfig = files.hubTLS()
+		opts.TLSVerify = files.pool != nil
+		opts.TLSTimeout = tlsTimeout
+	}
+	if cfg.Cluster.Listen == "" {
+		return opts, nil
+	}
+	chost, cport, err := splitHostPort(cfg.Cluster.Listen)
+	if err != nil {
+		return nil, err
+	}
+	opts.Cluster = server.ClusterOpts{Name: cfg.Cluster.Name, Host: chost, Port: cport}
+	if opts.Cluster.Name == "" {
+		opts.Cluster.Name = defaultClusterName
+	}
+	if cfg.Token != "" {
+		opts.Cluster.Username, opts.Cluster.Password = routeUser, routePassword(cfg.Token)
+	}
+	if files.cert != nil {
+		opts.Cluster.TLSConfig = files.routeTLS()
+		opts.Cluster.TLSTimeout = tlsTimeout
+	}
+	for _, r := range cfg.Cluster.Routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("exchange: route %q: want nats-route://host:port", r)
+		}
+		if cfg.Token != "" {
+			u.User = url.UserPassword(opts.Cluster.Username, opts.Cluster.Password)
+		}
+		opts.Routes = append(opts.Routes, u)
+	}
 	return opts, nil
 }
+
+// tlsTimeout bounds a TLS handshake, in seconds.
+const tlsTimeout = 2
 
 // maxPayload is the largest message a hub accepts (NATS's default).
 const maxPayload = 1 << 20
@@ -137,6 +197,11 @@ func (h *hub) watchClients(fn func(clientEvent)) error {
 			if json.Unmarshal(m.Data, &ev) != nil || ev.Server.Name != self {
 				return
 			}
+			if !connected && ev.Reason == authFailure {
+				// it never joined: nothing to announce
+				h.log.Warn("exchange: a client was refused: its token is missing or wrong", "client", ev.Client.Name, "address", ev.Client.Host)
+				return
+			}
 			fn(clientEvent{Connected: connected, Name: ev.Client.Name, Host: ev.Client.Host, Reason: ev.Reason})
 		}
 	}
@@ -148,6 +213,10 @@ func (h *hub) watchClients(fn func(clientEvent)) error {
 	}
 	return nc.Flush()
 }
+
+// authFailure is the reason of a DISCONNECT event for a client that
+// failed to authenticate (and had no CONNECT event).
+const authFailure = "Authentication Failure"
 
 // shutdown stops the hub.
 func (h *hub) shutdown() {
@@ -195,4 +264,34 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// natsLogger passes what the embedded server logs to the endpoint's
+// logger: its errors as warnings, its warnings and notices at debug
+// level. A fatal error (a listener that cannot start) also goes to fatal,
+// where startHub waits for it: the server does not exit the process.
+type natsLogger struct {
+	log   *slog.Logger
+	fatal chan string
+}
+
+func (l *natsLogger) Noticef(format string, v ...any) {
+	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
+}
+func (l *natsLogger) Warnf(format string, v ...any) {
+	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
+}
+func (l *natsLogger) Errorf(format string, v ...any) {
+	l.log.Warn("nats: " + fmt.Sprintf(format, v...))
+}
+func (l *natsLogger) Debugf(string, ...any) {}
+func (l *natsLogger) Tracef(string, ...any) {}
+
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error("nats: " + msg)
+	select {
+	case l.fatal <- msg:
+	default:
+	}
 }

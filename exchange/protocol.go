@@ -21,7 +21,6 @@ func allSubject(g string) string   { return "agentd." + strconv.Itoa(ProtocolMaj
 func toSubject(g, inc string) string {
 	return "agentd." + strconv.Itoa(ProtocolMajor) + "." + g + ".to." + inc
 }
-func toWildcard(g string) string            { return "agentd." + strconv.Itoa(ProtocolMajor) + "." + g + ".to.*" }
 func groupToken(group string) string        { return map[bool]string{true: "_", false: group}[group == ""] }
 func clientName(inc, g, proc string) string { return "agentd/" + inc + "/" + g + "/" + proc }
 

@@ -74,6 +74,8 @@ type Host struct {
 	fileReads atomic.Int64         // files read by compile, for tests
 	sandbox   Sandbox              // guarded by mu: may change while running
 
+	maxContent atomic.Int64 // Options.MaxContentSize, or as SetMaxContentSize changed it
+
 	// Shared, read-only after NewHost; reachable from scripts only through
 	// protected metatables, so no script can write to them.
 	tmpl       *lua.LState
@@ -111,6 +113,7 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 		sandbox: Sandbox{AllowIO: opts.AllowIO, AllowExec: opts.AllowExec},
 		tmpl:    lua.NewState(lua.Options{SkipOpenLibs: true}),
 	}
+	h.maxContent.Store(int64(opts.MaxContentSize))
 	if opts.AllocLimit <= 0 {
 		h.opts.AllocLimit = DefaultAllocLimit
 	}
@@ -141,6 +144,11 @@ func (h *Host) SetSandbox(sb Sandbox) {
 	h.sandbox = sb
 	h.mu.Unlock()
 }
+
+// SetMaxContentSize changes Options.MaxContentSize for the calls made
+// from now on (0: no limit): the daemon sets it when a SIGHUP adds the
+// first exchange endpoint, or removes the last.
+func (h *Host) SetMaxContentSize(n int) { h.maxContent.Store(int64(n)) }
 
 func (h *Host) currentSandbox() Sandbox {
 	h.mu.Lock()
@@ -222,7 +230,7 @@ func DisplayPath(path string) string {
 
 // checkSize refuses v when its encoded size is over MaxContentSize.
 func (h *Host) checkSize(v any, what string) error {
-	limit := h.opts.MaxContentSize
+	limit := int(h.maxContent.Load())
 	if limit <= 0 {
 		return nil
 	}

@@ -1,7 +1,13 @@
 -- agentd preamble: compiled once per host, run once per Lua state with the
--- Go primitives below. It must not read globals (everything it needs is
--- passed in), so scripts cannot change its behaviour by changing globals.
-local setpanic, DONE, MARK, rawcall, create, acquire, release, presume, sresume, aresume, raw_yield, raw_status, err, clean = ...
+-- Go primitives below, passed in one table by name (preamble.go). It must
+-- not read globals (everything it needs is passed in), so scripts cannot
+-- change its behaviour by changing globals. It returns the functions it
+-- makes, in one table, by name.
+local p = ...
+local setpanic, DONE, MARK, rawcall = p.setpanic, p.DONE, p.MARK, p.rawcall
+local create, acquire, release = p.create, p.acquire, p.release
+local presume, sresume, aresume = p.presume, p.sresume, p.aresume
+local raw_yield, raw_status, err, clean = p.yield, p.status, p.error, p.clean
 
 -- presume, sresume and aresume are coroutine.resume for a pooled pcall
 -- coroutine, for a coroutine of the script (refused for one that waits in
@@ -108,4 +114,4 @@ local function call(self, ...)
   err(v, 0)
 end
 
-return callback_body, pcall, xpcall, resume, wrap, call
+return {body = callback_body, pcall = pcall, xpcall = xpcall, resume = resume, wrap = wrap, call = call}

@@ -1,12 +1,9 @@
 package luabind
 
 import (
-	"errors"
 	"maps"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -101,69 +98,6 @@ func (sc *Script) start(proto *lua.FunctionProto) error {
 	return nil
 }
 
-// runChunk runs the main chunk with a protected call.
-func (st *state) runChunk(proto *lua.FunctionProto) error {
-	L := st.L
-	L.Push(L.NewFunctionFromProto(proto))
-	st.running = L
-	if st.lim != nil {
-		st.lim.begin()
-	}
-	err := L.PCall(0, 0, nil)
-	if st.lim != nil {
-		st.lim.end()
-	}
-	st.running = nil
-	if err == nil {
-		return nil
-	}
-	var ae *lua.ApiError
-	if !errors.As(err, &ae) {
-		return &ScriptError{File: st.sc.display, Msg: err.Error()}
-	}
-	msg := errorText(ae.Object)
-	se := &ScriptError{File: st.sc.display, Msg: msg, Traceback: ae.StackTrace}
-	if se.Msg == callstackOverflow {
-		se.Msg = overflowMessage
-	}
-	if line, rest, ok := splitWhere(msg, st.sc.display); ok {
-		se.Line, se.Msg = line, rest
-	} else if m := traceLine(ae.StackTrace, st.sc.display); m > 0 {
-		se.Line = m
-	}
-	return se
-}
-
-// splitWhere splits "file:line: message" when file is the script.
-func splitWhere(msg, file string) (int, string, bool) {
-	rest, ok := strings.CutPrefix(msg, file+":")
-	if !ok {
-		return 0, msg, false
-	}
-	num, text, ok := strings.Cut(rest, ":")
-	if !ok {
-		return 0, msg, false
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil {
-		return 0, msg, false
-	}
-	return n, strings.TrimSpace(text), true
-}
-
-var traceRE = regexp.MustCompile(`(?m)^\s*(.+?):(\d+):`)
-
-// traceLine finds the first line of file in a traceback.
-func traceLine(trace, file string) int {
-	for _, m := range traceRE.FindAllStringSubmatch(trace, -1) {
-		if m[1] == file {
-			n, _ := strconv.Atoi(m[2])
-			return n
-		}
-	}
-	return 0
-}
-
 // exit closes every Lua state of the script when its agent exits.
 func (sc *Script) exit() {
 	for _, st := range sc.draining {
@@ -176,18 +110,6 @@ func (sc *Script) exit() {
 	if sc.st != nil {
 		sc.st.close()
 	}
-}
-
-// close releases the Lua state.
-func (st *state) close() {
-	if st.closed {
-		return
-	}
-	st.closed = true
-	if st.lim != nil {
-		st.h.wd.remove(st.lim)
-	}
-	st.L.Close()
 }
 
 // Path returns the script's absolute path.

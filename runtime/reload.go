@@ -101,6 +101,9 @@ func (a *Agent) Commit(next []*Service, remove []*Service) error {
 	}
 	for _, s := range next {
 		s.release()
+		if s.predecessor == nil {
+			s.tellConnections()
+		}
 	}
 	for _, s := range next {
 		if s.destroyAtCommit {

@@ -82,6 +82,10 @@ type Runtime struct {
 	wg      sync.WaitGroup
 
 	shutdown shutdownState
+
+	// active exchange connections by key (see AnnounceConnection)
+	connMu sync.Mutex
+	conns  map[string]ConnectionEvent
 }
 
 // New returns a runtime with no agents.

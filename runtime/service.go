@@ -253,6 +253,7 @@ func (s *Service) Register() error {
 	}
 	s.setLife(lifeLive)
 	s.initGroups = nil
+	s.tellConnections()
 	s.agent.backpressure()
 	return nil
 }

@@ -60,19 +60,32 @@ const (
 
 // Exchange is one [[exchange]] entry.
 type Exchange struct {
-	Role    string   // RoleServer or RoleClient
-	Listen  string   // server only: host:port
-	Connect []string // client only: nats:// or tls:// URLs, at least one
-	Group   string
-	Token   string
-	Retry   time.Duration // client only: > 0
-	TLS     TLS
-	Line    int // line of the [[exchange]] header, 0 if unknown
+	Role     string   // RoleServer or RoleClient
+	Listen   string   // server only: host:port
+	Connect  []string // client only: nats:// or tls:// URLs, at least one
+	Group    string   // "" or 1-64 of A-Z a-z 0-9 - _, not starting with _ (ValidGroup)
+	Token    string
+	Retry    time.Duration // client only: 0 means one attempt and no reconnection
+	TLS      TLS
+	Cluster  Cluster // server only
+	Insecure bool    // server only: may listen beyond loopback without a token or client certificates
+	Line     int     // line of the [[exchange]] header, 0 if unknown
 }
 
 // TLS is an [exchange.tls] table; the paths are absolute, "" when absent.
 type TLS struct {
 	Cert, Key, CA string
+	// Lines where cert, key and ca are written (0 if unknown), for the
+	// errors of files that cannot be used (ExchangeError).
+	CertLine, KeyLine, CALine int
+}
+
+// Cluster is an [exchange.cluster] table: a hub's routes to other hubs.
+// Listen is "" when the hub does not cluster.
+type Cluster struct {
+	Name   string   // the cluster's name; "" lets the exchange choose its default
+	Listen string   // host:port where this hub takes routes from other hubs
+	Routes []string // nats-route://host:port URLs of other hubs' cluster addresses
 }
 
 // Sandbox is the [sandbox] table.

@@ -135,9 +135,9 @@ name = "b"
 	}
 	wantX := []Exchange{
 		{Role: "server", Listen: "127.0.0.1:11111", Token: "s3cret", Group: "blue",
-			TLS: TLS{Cert: "/etc/agentd/tls/cert.pem", Key: "/etc/key.pem"}, Line: 17},
+			TLS: TLS{Cert: "/etc/agentd/tls/cert.pem", Key: "/etc/key.pem", CertLine: 21, KeyLine: 21}, Line: 17},
 		{Role: "client", Connect: []string{"nats://a:1", "tls://b.example:4222"}, Retry: 250 * time.Millisecond,
-			TLS: TLS{CA: "/etc/agentd/ca.pem"}, Line: 23},
+			TLS: TLS{CA: "/etc/agentd/ca.pem", CALine: 28}, Line: 23},
 	}
 	if !reflect.DeepEqual(cfg.Exchange, wantX) {
 		t.Errorf("exchange =\n %+v\nwant\n %+v", cfg.Exchange, wantX)
@@ -232,7 +232,49 @@ func errorCases() []errorCase {
 		{"URL without port", "[[exchange]]\nrole = \"client\"\nconnect = [\n\"nats://a:1\",\n\"nats://h\"]\n", 5, "exchange[1].connect[2]",
 			`URL "nats://h": want host:port after the scheme, e.g. "nats://127.0.0.1:11111"`},
 		{"retry on a server", "[[exchange]]\nrole = \"server\"\nretry = \"1s\"\n", 3, "exchange[1].retry", "only a client retries; a server has no retry"},
-		{"zero retry", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\nretry = \"0s\"\n", 4, "exchange[1].retry", `must be more than 0, got "0s"`},
+		{"negative retry", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\nretry = \"-1s\"\n", 4, "exchange[1].retry", `negative duration "-1s"`},
+		{"bare retry", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\nretry = 0\n", 4, "exchange[1].retry", `bare number 0 is not a duration; write "0s"`},
+		{"bad group", "[[exchange]]\nrole = \"server\"\ngroup = \"a.b\"\n", 3, "exchange[1].group",
+			`invalid group "a.b": want "" or 1 to 64 letters, digits, '-' and '_', not beginning with '_'`},
+		{"group with _", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\ngroup = \"_x\"\n", 4, "exchange[1].group", ""},
+		{"long group", "[[exchange]]\nrole = \"server\"\ngroup = \"" + strings.Repeat("g", 65) + "\"\n", 3, "exchange[1].group", ""},
+		{"group not a string", "[[exchange]]\nrole = \"server\"\ngroup = 1\n", 3, "exchange[1].group", "expected a string, got integer 1"},
+		{"insecure not a boolean", "[[exchange]]\nrole = \"server\"\ninsecure = \"yes\"\n", 3, "exchange[1].insecure", `expected a boolean, got string "yes"`},
+		{"insecure on a client", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\ninsecure = true\n", 4, "exchange[1].insecure",
+			"only a server has insecure: it lets a hub accept anyone on a non-loopback address"},
+		{"open hub", "# hub\n[[exchange]]\nrole = \"server\"\nlisten = \"0.0.0.0:11111\"\n", 2, "exchange[1].token",
+			`the hub would accept anyone: "0.0.0.0:11111" is reachable from other machines, and there is neither a token nor client certificates (tls.ca); set a token, or insecure = true to accept anyone`},
+		{"open hub, every interface", "[[exchange]]\nrole = \"server\"\nlisten = \":11111\"\n", 1, "exchange[1].token", ""},
+		{"open hub, a host name", "[[exchange]]\nrole = \"server\"\nlisten = \"hub.example:11111\"\n", 1, "exchange[1].token", ""},
+		{"open hub, TLS without ca", "[[exchange]]\nrole = \"server\"\nlisten = \"10.0.0.1:1\"\ntls = {cert = \"c\", key = \"k\"}\n", 1, "exchange[1].token", ""},
+		{"open cluster", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"0.0.0.0:6222\"\n", 1, "exchange[1].token",
+			`the hub would accept anyone: "0.0.0.0:6222" is reachable from other machines, and there is neither a token nor client certificates (tls.ca); set a token, or insecure = true to accept anyone`},
+		{"tls ca on a server without cert", "[[exchange]]\nrole = \"server\"\n[exchange.tls]\nca = \"ca.pem\"\n", 4, "exchange[1].tls.ca",
+			"a hub verifies client certificates only over TLS: give its cert and key too"},
+		{"tls empty path", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\n[exchange.tls]\nca = \"\"\n", 5, "exchange[1].tls.ca", "empty path"},
+		{"tls path not a string", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\ntls = { ca = 1 }\n", 4, "exchange[1].tls.ca", "expected a string, got integer 1"},
+		{"cluster on a client", "[[exchange]]\nrole = \"client\"\nconnect = [\"nats://h:1\"]\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\n", 4, "exchange[1].cluster",
+			`only a server clusters with other hubs; a client lists several hubs in "connect"`},
+		{"cluster not a table", "[[exchange]]\nrole = \"server\"\ncluster = \"x\"\n", 3, "exchange[1].cluster", `expected a table, got string "x"`},
+		{"cluster typo", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nroute = []\n", 5, "exchange[1].cluster.route",
+			`unknown key (did you mean "routes"?)`},
+		{"cluster without listen", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nname = \"c\"\n", 3, "exchange[1].cluster.listen",
+			`required key is missing: the address this hub takes routes from other hubs on, e.g. "127.0.0.1:11112"`},
+		{"bad cluster listen", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"nohost\"\n", 4, "exchange[1].cluster.listen",
+			`invalid address "nohost" (want host:port, e.g. "127.0.0.1:11111")`},
+		{"bad cluster name", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nname = \"my cluster\"\n", 5, "exchange[1].cluster.name",
+			`invalid cluster name "my cluster": want 1 to 64 letters, digits, '-' and '_', beginning with a letter or digit`},
+		{"empty cluster name", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nname = \"\"\n", 5, "exchange[1].cluster.name", ""},
+		{"routes not an array", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nroutes = \"nats-route://h:1\"\n", 5,
+			"exchange[1].cluster.routes", `expected an array of URLs such as ["nats-route://127.0.0.1:11111"], got string "nats-route://h:1"`},
+		{"route scheme", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nroutes = [\n\"nats-route://h:1\",\n\"nats://h:2\"]\n", 7,
+			"exchange[1].cluster.routes[2]", `URL "nats://h:2": scheme must be "nats-route"`},
+		{"route without port", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nroutes = [\"nats-route://h\"]\n", 5,
+			"exchange[1].cluster.routes[1]", `URL "nats-route://h": want host:port after the scheme, e.g. "nats-route://127.0.0.1:11111"`},
+		{"route with credentials", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nroutes = [\"nats-route://u:p@h:1\"]\n", 5,
+			"exchange[1].cluster.routes[1]", `URL "nats-route://u:p@h:1": no credentials in a route: hubs derive them from the endpoint's token`},
+		{"route element type", "[[exchange]]\nrole = \"server\"\n[exchange.cluster]\nlisten = \"127.0.0.1:1\"\nroutes = [5]\n", 5,
+			"exchange[1].cluster.routes[1]", "expected a string, got integer 5"},
 		{"tls typo", "[[exchange]]\nrole = \"server\"\n[exchange.tls]\ncert = \"c\"\nkey = \"k\"\ncafile = \"x\"\n", 6, "exchange[1].tls.cafile", "unknown key"},
 		{"tls cert without key", "[[exchange]]\nrole = \"server\"\n[exchange.tls]\ncert = \"c\"\n", 3, "exchange[1].tls", "cert and key must be given together"},
 		{"exchange not an array", "[exchange]\nrole = \"server\"\n", 1, "exchange", "expected an array of tables: write [[exchange]], not [exchange]"},
@@ -362,5 +404,85 @@ func TestDecodePacks(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Agentd.Packs, want) {
 		t.Errorf("packs %+v, want %+v", cfg.Agentd.Packs, want)
+	}
+}
+
+// The keys of security and clustering, and retry = "0s" (one attempt).
+func TestDecodeExchangeClusterAndSecurity(t *testing.T) {
+	src := `[[exchange]]
+role = "server"
+listen = "0.0.0.0:11111"
+group = "blue-1"
+token = "s3cret"
+[exchange.cluster]
+name = "east"
+listen = "0.0.0.0:11112"
+routes = ["nats-route://hub2:11112", "nats-route://10.0.0.3:11112"]
+
+[[exchange]]
+role = "server"
+listen = ":4222"
+insecure = true
+
+[[exchange]]
+role = "server"
+listen = "[::]:4223"
+[exchange.tls]
+cert = "hub.pem"
+key = "hub.key"
+ca = "ca.pem"
+
+[[exchange]]
+role = "client"
+connect = ["tls://hub:11111"]
+retry = "0s"
+insecure = false
+`
+	_, err := Decode("/etc/agentd/config.toml", []byte(src))
+	if err == nil || err.Error() != `/etc/agentd/config.toml:28: exchange[4].insecure: only a server has insecure: it lets a hub accept anyone on a non-loopback address` {
+		t.Fatalf("insecure on a client: %v", err)
+	}
+	cfg, err := Decode("/etc/agentd/config.toml", []byte(strings.Replace(src, "insecure = false\n", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Exchange{
+		{Role: "server", Listen: "0.0.0.0:11111", Group: "blue-1", Token: "s3cret", Line: 1,
+			Cluster: Cluster{Name: "east", Listen: "0.0.0.0:11112", Routes: []string{"nats-route://hub2:11112", "nats-route://10.0.0.3:11112"}}},
+		{Role: "server", Listen: ":4222", Insecure: true, Line: 11},
+		{Role: "server", Listen: "[::]:4223", Line: 16, TLS: TLS{Cert: "/etc/agentd/hub.pem", Key: "/etc/agentd/hub.key", CA: "/etc/agentd/ca.pem",
+			CertLine: 20, KeyLine: 21, CALine: 22}},
+		{Role: "client", Connect: []string{"tls://hub:11111"}, Retry: 0, Line: 24},
+	}
+	if !reflect.DeepEqual(cfg.Exchange, want) {
+		t.Errorf("exchange =\n %+v\nwant\n %+v", cfg.Exchange, want)
+	}
+	// a file problem found later (agentd check) is reported like a decoding one
+	e := cfg.ExchangeError(2, "tls.ca", errors.New("no certificate in the file"))
+	if got := e.Error(); got != "/etc/agentd/config.toml:22: exchange[3].tls.ca: no certificate in the file" {
+		t.Errorf("ExchangeError: %s", got)
+	}
+	e = cfg.ExchangeError(1, "", errors.New("cannot listen"))
+	if got := e.Error(); got != "/etc/agentd/config.toml:11: exchange[2]: cannot listen" {
+		t.Errorf("ExchangeError: %s", got)
+	}
+}
+
+func TestLoopbackAndGroups(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:1": true, "127.1.2.3:1": true, "[::1]:1": true, "localhost:1": true,
+		"0.0.0.0:1": false, ":1": false, "[::]:1": false, "10.0.0.1:1": false, "host:1": false, "bad": false,
+	} {
+		if Loopback(addr) != want {
+			t.Errorf("Loopback(%q) = %v", addr, !want)
+		}
+	}
+	for g, want := range map[string]bool{
+		"": true, "a": true, "A-b_9": true, "-x": true, strings.Repeat("x", 64): true,
+		"_x": false, "a.b": false, "a b": false, "é": false, "a*": false, strings.Repeat("x", 65): false,
+	} {
+		if ValidGroup(g) != want {
+			t.Errorf("ValidGroup(%q) = %v", g, !want)
+		}
 	}
 }

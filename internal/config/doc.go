@@ -22,8 +22,11 @@
 //     number is an error, since 5 would otherwise mean five nanoseconds, and
 //     a negative duration is an error;
 //   - enumerations (log level and format, exchange role), numeric ranges and
-//     the rules between keys (listen only on a server, connect only and
-//     always on a client) are checked;
+//     the rules between keys (listen, insecure and [exchange.cluster] only
+//     on a server, connect only and always on a client, retry only on a
+//     client) are checked, and so are exchange group names (ValidGroup)
+//     and route URLs; a hub reachable from other machines (Loopback) with
+//     neither a token nor client certificates is refused unless insecure;
 //   - [config.NAME] tables are free-form and kept as plain values, but every
 //     entry directly under [config] must be a table.
 //

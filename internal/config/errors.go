@@ -82,3 +82,29 @@ func (es Errors) sorted() error {
 	slices.SortStableFunc(es, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
 	return es
 }
+
+// ExchangeError makes the Error of a problem found after decoding with
+// the [[exchange]] entry Exchange[i] (0-based): key is the key inside the
+// entry ("tls.cert", "tls.key", "tls.ca", "listen", ...), or "" for the
+// entry as a whole. The Error names the config file, the line of the key
+// (the entry's line when the key's own is not known) and the full key, as
+// decoding errors do; err is its cause.
+func (c *Config) ExchangeError(i int, key string, err error) *Error {
+	name := c.name
+	if name == "" {
+		name = c.File
+	}
+	p := keyPath{"exchange"}.index(i)
+	if key != "" {
+		p = append(p, strings.Split(key, ".")...)
+	}
+	e := &Error{File: name, Key: p.String(), Msg: err.Error(), err: err}
+	if i >= 0 && i < len(c.Exchange) {
+		t := c.Exchange[i].TLS
+		e.Line = map[string]int{"tls.cert": t.CertLine, "tls.key": t.KeyLine, "tls.ca": t.CALine}[key]
+		if e.Line == 0 {
+			e.Line = c.Exchange[i].Line
+		}
+	}
+	return e
+}

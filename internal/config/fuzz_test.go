@@ -70,7 +70,7 @@ func FuzzDecode(f *testing.F) {
 					t.Errorf("bad server %+v", x)
 				}
 			case RoleClient:
-				if x.Listen != "" || len(x.Connect) == 0 || x.Retry <= 0 {
+				if x.Listen != "" || len(x.Connect) == 0 || x.Retry < 0 {
 					t.Errorf("bad client %+v", x)
 				}
 			default:

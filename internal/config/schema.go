@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -138,6 +140,7 @@ func (d *decoder) exchange(p keyPath, m map[string]any) {
 	}
 	x := defaultExchange(role)
 	x.Line = d.lines.lookup(p)
+	listenOK := true
 	d.table(p, m, []field{
 		{"role", func(keyPath, any) {}}, // read above
 		{"listen", func(p keyPath, v any) {
@@ -145,6 +148,8 @@ func (d *decoder) exchange(p keyPath, m map[string]any) {
 				d.errorf(p, `only a server listens; a client names its hubs in "connect"`)
 			} else if s, ok := d.str(p, v); ok && d.checkHostPort(p, s) {
 				x.Listen = s
+			} else {
+				listenOK = false
 			}
 		}},
 		{"connect", func(p keyPath, v any) {
@@ -152,43 +157,107 @@ func (d *decoder) exchange(p keyPath, m map[string]any) {
 				d.errorf(p, `only a client connects; a server takes "listen"`)
 				return
 			}
-			x.Connect = d.urls(p, v)
+			x.Connect = d.urls(p, v, "a client needs at least one URL", "nats", "tls")
 		}},
-		{"group", d.setString(&x.Group)},
+		{"group", func(p keyPath, v any) {
+			if s, ok := d.str(p, v); ok {
+				if ValidGroup(s) {
+					x.Group = s
+				} else {
+					d.errorf(p, "invalid group %q: %s", s, groupRule)
+				}
+			}
+		}},
 		{"token", d.setString(&x.Token)},
 		{"retry", func(p keyPath, v any) {
 			if role == RoleServer {
 				d.errorf(p, "only a client retries; a server has no retry")
 				return
 			}
-			d.setDuration(&x.Retry, time.Nanosecond, 0)(p, v)
+			d.setDuration(&x.Retry, 0, 0)(p, v)
+		}},
+		{"insecure", func(p keyPath, v any) {
+			if role == RoleClient {
+				d.errorf(p, "only a server has insecure: it lets a hub accept anyone on a non-loopback address")
+				return
+			}
+			d.setBool(&x.Insecure)(p, v)
 		}},
 		{"tls", d.subtable(func(p keyPath, t map[string]any) {
 			d.table(p, t, []field{
-				{"cert", d.setString(&x.TLS.Cert)},
-				{"key", d.setString(&x.TLS.Key)},
-				{"ca", d.setString(&x.TLS.CA)},
+				{"cert", d.setPath(&x.TLS.Cert, &x.TLS.CertLine)},
+				{"key", d.setPath(&x.TLS.Key, &x.TLS.KeyLine)},
+				{"ca", d.setPath(&x.TLS.CA, &x.TLS.CALine)},
 			})
 			if (x.TLS.Cert == "") != (x.TLS.Key == "") {
 				d.errorf(p, "cert and key must be given together")
+			} else if role == RoleServer && x.TLS.CA != "" && x.TLS.Cert == "" {
+				d.errorf(p.child("ca"), "a hub verifies client certificates only over TLS: give its cert and key too")
 			}
+		})},
+		{"cluster", d.subtable(func(p keyPath, t map[string]any) {
+			if role == RoleClient {
+				d.errorf(p, "only a server clusters with other hubs; a client lists several hubs in \"connect\"")
+				return
+			}
+			d.cluster(p, t, &x.Cluster, &listenOK)
 		})},
 	})
 	if _, ok := m["connect"]; !ok && role == RoleClient {
 		d.errorf(p.child("connect"), `required key is missing: a client needs at least one URL, e.g. ["nats://127.0.0.1:11111"]`)
 	}
+	if role == RoleServer && listenOK && !x.Insecure && x.Token == "" && (x.TLS.Cert == "" || x.TLS.CA == "") {
+		for _, addr := range []string{x.Listen, x.Cluster.Listen} {
+			if addr != "" && !Loopback(addr) {
+				d.errorf(p.child("token"), "the hub would accept anyone: %q is reachable from other machines, "+
+					"and there is neither a token nor client certificates (tls.ca); set a token, or insecure = true to accept anyone", addr)
+				break
+			}
+		}
+	}
 	d.cfg.Exchange = append(d.cfg.Exchange, x)
 }
 
-// urls reads connect: a non-empty array of nats:// or tls:// URLs with
-// host:port. It returns the valid ones.
-func (d *decoder) urls(p keyPath, v any) []string {
-	list, ok := d.list(p, v, `an array of URLs such as ["nats://127.0.0.1:11111"]`)
+// cluster reads [exchange.cluster]; ok is cleared when an address is invalid.
+func (d *decoder) cluster(p keyPath, t map[string]any, c *Cluster, ok *bool) {
+	d.table(p, t, []field{
+		{"name", func(p keyPath, v any) {
+			if s, good := d.str(p, v); good {
+				if s != "" && ValidGroup(s) && s[0] != '-' {
+					c.Name = s
+				} else {
+					d.errorf(p, "invalid cluster name %q: %s", s, "want 1 to 64 letters, digits, '-' and '_', beginning with a letter or digit")
+				}
+			}
+		}},
+		{"listen", func(p keyPath, v any) {
+			if s, good := d.str(p, v); good && d.checkHostPort(p, s) {
+				c.Listen = s
+			} else {
+				*ok = false
+			}
+		}},
+		{"routes", func(p keyPath, v any) {
+			c.Routes = d.urls(p, v, "", "nats-route")
+		}},
+	})
+	if _, has := t["listen"]; !has {
+		d.errorf(p.child("listen"), `required key is missing: the address this hub takes routes from other hubs on, e.g. "127.0.0.1:11112"`)
+		*ok = false
+	}
+}
+
+// urls reads an array of URLs with one of schemes and host:port (connect,
+// cluster.routes); empty, when not "", is the message for an empty array.
+// It returns the valid ones.
+func (d *decoder) urls(p keyPath, v any, empty string, schemes ...string) []string {
+	example := schemes[0] + "://127.0.0.1:11111"
+	list, ok := d.list(p, v, fmt.Sprintf(`an array of URLs such as [%q]`, example))
 	if !ok {
 		return nil
 	}
-	if len(list) == 0 {
-		d.errorf(p, "a client needs at least one URL")
+	if len(list) == 0 && empty != "" {
+		d.errorf(p, "%s", empty)
 	}
 	out := make([]string, 0, len(list))
 	for i, e := range list {
@@ -205,12 +274,16 @@ func (d *decoder) urls(p keyPath, v any) []string {
 			d.errorf(q, "invalid URL %q: %v", s, err)
 			continue
 		}
-		if u.Scheme != "nats" && u.Scheme != "tls" {
-			d.errorf(q, `URL %q: scheme must be "nats" or "tls"`, s)
+		if !slices.Contains(schemes, u.Scheme) {
+			d.errorf(q, "URL %q: scheme must be %s", s, orList(schemes))
+			continue
+		}
+		if u.User != nil && u.Scheme == "nats-route" {
+			d.errorf(q, "URL %q: no credentials in a route: hubs derive them from the endpoint's token", s)
 			continue
 		}
 		if !validHostPort(u.Host, true) {
-			d.errorf(q, `URL %q: want host:port after the scheme, e.g. "nats://127.0.0.1:11111"`, s)
+			d.errorf(q, "URL %q: want host:port after the scheme, e.g. %q", s, example)
 			continue
 		}
 		out = append(out, s)
@@ -251,6 +324,19 @@ func (d *decoder) setString(dst *string) func(keyPath, any) {
 	return func(p keyPath, v any) {
 		if s, ok := d.str(p, v); ok {
 			*dst = s
+		}
+	}
+}
+
+// setPath reads a path and notes the line it is written on.
+func (d *decoder) setPath(dst *string, line *int) func(keyPath, any) {
+	return func(p keyPath, v any) {
+		if s, ok := d.str(p, v); ok {
+			if s == "" {
+				d.errorf(p, "empty path")
+				return
+			}
+			*dst, *line = s, d.lines.lookup(p)
 		}
 	}
 }
@@ -301,4 +387,41 @@ func (d *decoder) setDuration(dst *time.Duration, lo, hi time.Duration) func(key
 			*dst = dur
 		}
 	}
+}
+
+// groupRule says what ValidGroup accepts.
+const groupRule = "want \"\" or 1 to 64 letters, digits, '-' and '_', not beginning with '_'"
+
+// ValidGroup reports whether g can name an exchange group: "" (the
+// default group), or 1 to 64 ASCII letters, digits, '-' and '_', not
+// beginning with '_'. It is exchange.ValidGroup's rule (this package
+// imports nothing of the project; a test in package exchange checks that
+// the two agree).
+func ValidGroup(g string) bool {
+	if len(g) > 64 || g != "" && g[0] == '_' {
+		return false
+	}
+	for _, r := range g {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Loopback reports whether a listen address (host:port) is reachable
+// only from this machine: its host is "localhost" or a loopback IP
+// address. An empty host, 0.0.0.0 or any other name is not. It is the
+// rule exchange.Validate applies to a hub (a test there checks that the
+// two agree).
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

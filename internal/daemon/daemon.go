@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentd/agentd/exchange"
 	"github.com/agentd/agentd/internal/config"
 	"github.com/agentd/agentd/internal/logging"
 	"github.com/agentd/agentd/internal/watch"
@@ -25,6 +26,8 @@ type Options struct {
 	Stdout  io.Writer // what scripts print
 	Stderr  io.Writer // the log, unless the configuration names a file
 	Version string    // agentd's version, checked against the packs' agentd ranges
+
+	processIdentity string // tests: several daemons in one process need their own
 }
 
 // A Daemon is a running agentd.
@@ -39,6 +42,7 @@ type Daemon struct {
 	logf   *os.File // the log file, if any
 	rt     *runtime.Runtime
 	host   *luabind.Host
+	x      *exchange.Exchange // its endpoints change under ops
 
 	// ops serializes everything that starts, reloads or stops scripts:
 	// start-up, the file watcher's loop and SIGHUP.
@@ -91,22 +95,29 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	d.log = logging.New(w, cfg.Log.Format, d.level)
 	d.stdout = &printer{w: opts.Stdout, log: d.log}
 	d.rt = runtime.New(runtime.Options{
-		Logger:         d.log,
-		MailboxSize:    cfg.Agentd.MailboxSize,
-		RequestTimeout: cfg.Agentd.RequestTimeout,
-		ShutdownDelay:  shutdownDelay(cfg.Agentd.ShutdownDelay),
+		Logger:          d.log,
+		MailboxSize:     cfg.Agentd.MailboxSize,
+		RequestTimeout:  cfg.Agentd.RequestTimeout,
+		ShutdownDelay:   shutdownDelay(cfg.Agentd.ShutdownDelay),
+		ProcessIdentity: opts.processIdentity,
 	})
+	d.x = exchange.New(d.rt, exchange.Options{Logger: d.log, Version: opts.Version})
+	maxContent := 0
+	if len(cfg.Exchange) > 0 {
+		maxContent = exchange.MaxContentSize
+	}
 	setMemoryLimit(cfg.Agentd.MemoryLimit)
 	setGCPercent(os.Getenv)
 	d.host = luabind.NewHost(d.rt, luabind.Options{
-		Logger:        d.log,
-		Stdout:        d.stdout,
-		CallbackLimit: cfg.Agentd.CallbackLimit,
-		AllocLimit:    cfg.Agentd.AllocLimit,
-		MemoryLimit:   uint64(cfg.Agentd.MemoryLimit),
-		AllowIO:       cfg.Sandbox.AllowIO,
-		AllowExec:     cfg.Sandbox.AllowExec,
-		Config:        func(name string) map[string]any { return d.tables.Load().Table(name) },
+		Logger:         d.log,
+		Stdout:         d.stdout,
+		CallbackLimit:  cfg.Agentd.CallbackLimit,
+		AllocLimit:     cfg.Agentd.AllocLimit,
+		MemoryLimit:    uint64(cfg.Agentd.MemoryLimit),
+		AllowIO:        cfg.Sandbox.AllowIO,
+		AllowExec:      cfg.Sandbox.AllowExec,
+		Config:         func(name string) map[string]any { return d.tables.Load().Table(name) },
+		MaxContentSize: maxContent,
 	})
 	d.tables.Store(cfg)
 	return d, nil
@@ -156,21 +167,24 @@ func (d *Daemon) Logger() *slog.Logger { return d.log }
 // Runtime returns the daemon's runtime.
 func (d *Daemon) Runtime() *runtime.Runtime { return d.rt }
 
-// Start starts every pack (agentd.packs folders and the packs installed in
-// packs_dir) whose ranges are met, then every configured script.
-// Scripts and packs that fail to load are logged with file and line and
-// left out; Start fails only when a script path is missing, or when
-// scripts or packs were there and none started.
+// Start starts the exchange's endpoints (servers first), then every pack
+// (agentd.packs folders and the packs installed in packs_dir) whose
+// ranges are met, then every configured script. Scripts and packs that
+// fail to load are logged with file and line and left out; Start fails
+// when a script path is missing, when an exchange endpoint cannot start
+// (a hub that cannot listen, a TLS file that cannot be used: the error
+// names the [[exchange]] entry), or when scripts or packs were there and
+// none started.
 func (d *Daemon) Start() error {
-	if len(d.cfg.Exchange) > 0 {
-		d.log.Warn("the exchange is not available in this version; [[exchange]] entries are ignored", "entries", len(d.cfg.Exchange))
-	}
 	files, err := d.cfg.ResolveScripts()
 	if err != nil {
 		return err
 	}
 	d.ops.Lock()
 	defer d.ops.Unlock()
+	if err := d.startExchange(); err != nil {
+		return err
+	}
 	d.started = time.Now()
 	packsLoaded, packsFailed := d.syncPacks("start", false)
 	failed := 0
@@ -247,12 +261,16 @@ func (d *Daemon) Close(ctx context.Context) error {
 }
 
 // Check decodes nothing itself: given a decoded configuration, it resolves
-// the scripts and compiles each, returning how many compiled and every
+// the scripts and compiles each, and loads the TLS files of the
+// [[exchange]] entries, returning how many scripts compiled and every
 // problem found.
 func Check(cfg *config.Config) (int, error) {
 	files, err := cfg.ResolveScripts()
 	var errs []error
 	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkExchangeFiles(cfg, nil); err != nil {
 		errs = append(errs, err)
 	}
 	rt := runtime.New(runtime.Options{Logger: logging.Discard()})

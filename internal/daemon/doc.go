@@ -5,6 +5,13 @@
 // SIGHUP reconfiguration. cmd/agentd only parses flags, handles signals and turns
 // results into exit codes.
 //
+// The exchange (exchange.go) is made with the runtime; Start adds its
+// endpoints, servers first, before any pack or script starts, and
+// Reconfigure adds and removes client endpoints under ops (a change to a
+// server endpoint is refused). The runtime's shutdown stops the
+// exchange's agents after every other, so the last reports and
+// withdrawals still go out.
+//
 // # Goroutines and the ops mutex
 //
 // Three callers start, reload and stop scripts: Start, the watcher's loop

@@ -15,17 +15,25 @@ import (
 // Reconfigure applies a new configuration (SIGHUP). What can change while
 // agentd runs changes: the log level, the scripts list (scripts start and
 // stop), hot reload and its debounce and drain, the default request
-// timeout, the shutdown delay, the sandbox and the [config.NAME] tables
-// (the scripts concerned reload, so they see them). A change to anything
-// else (the log file or format, mailbox_size, callback_limit, alloc_limit,
-// memory_limit) refuses the whole new configuration: the error says which
-// keys, and the running configuration stays in force.
+// timeout, the shutdown delay, the sandbox, the [config.NAME] tables
+// (the scripts concerned reload, so they see them) and the client
+// endpoints of the exchange (added, removed; a changed one is both). A
+// change to anything else (the log file or format, mailbox_size,
+// callback_limit, alloc_limit, memory_limit, any key of a server
+// endpoint, a server endpoint added or removed) refuses the whole new
+// configuration: the error says which keys, and the running
+// configuration stays in force. So does a new client endpoint whose TLS
+// files cannot be used.
 //
 // Reconfigure must not be called concurrently with itself or Close.
 func (d *Daemon) Reconfigure(next *config.Config) error {
 	prev := d.cfg // only Reconfigure writes d.cfg
 	if err := refusal(prev, next); err != nil {
 		return err
+	}
+	if err := checkAddedClients(prev, next); err != nil {
+		return fmt.Errorf("configuration not applied: a new exchange endpoint cannot start: %s; the running configuration stays in force",
+			strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	// The watcher's loop takes ops for every event: stop it, when it must
 	// change, before taking ops, and start it again afterwards.
@@ -68,6 +76,7 @@ func refusal(prev, next *config.Config) error {
 	if next.Agentd.MemoryLimit != prev.Agentd.MemoryLimit {
 		fixed = append(fixed, "agentd.memory_limit")
 	}
+	fixed = append(fixed, exchangeRefusal(prev, next)...)
 	if len(fixed) == 0 {
 		return nil
 	}
@@ -101,7 +110,7 @@ func (d *Daemon) reconfigure(next *config.Config) {
 	note("agentd.packs", !reflect.DeepEqual(next.Agentd.Packs, prev.Agentd.Packs))
 	note("agentd.hot_reload", next.Agentd.HotReload != prev.Agentd.HotReload)
 	note("agentd.reload_debounce", next.Agentd.ReloadDebounce != prev.Agentd.ReloadDebounce)
-	note("exchange", !reflect.DeepEqual(next.Exchange, prev.Exchange))
+	exchangeChanged := note("exchange", !reflect.DeepEqual(next.Exchange, prev.Exchange))
 	sandbox := note("sandbox", next.Sandbox != prev.Sandbox)
 	scripts := note("agentd.scripts", !reflect.DeepEqual(next.Agentd.Scripts, prev.Agentd.Scripts))
 	var tables []string
@@ -114,6 +123,9 @@ func (d *Daemon) reconfigure(next *config.Config) {
 
 	d.cfg = next
 	d.tables.Store(next)
+	if exchangeChanged {
+		d.reconfigureExchange(prev, next)
+	}
 	if sandbox {
 		d.host.SetSandbox(luabind.Sandbox{AllowIO: next.Sandbox.AllowIO, AllowExec: next.Sandbox.AllowExec})
 	}
