@@ -40,6 +40,7 @@ const (
 	libTable                  // a library table
 	libGlobals                // _G: the state's global table
 	libSelf                   // a library table's entry that is the table itself (string.__index)
+	libAlias                  // the same function object as the entry at index alias (string.gfind)
 )
 
 type libEntry struct {
@@ -50,6 +51,7 @@ type libEntry struct {
 	fn       lua.LGFunction
 	upvalues []lua.LGFunction
 	entries  []libEntry // libTable
+	alias    int        // libAlias
 }
 
 // newLibTemplate opens stdLibs on a fresh state and records what they
@@ -71,6 +73,11 @@ func newLibTemplate() *libTemplate {
 	strMT, _ := L.GetMetatable(lua.LString("")).(*lua.LTable)
 	t := &libTemplate{stringLib: -1}
 	ok := true
+	type place struct {
+		tbl *lua.LTable
+		idx int
+	}
+	seen := map[*lua.LFunction]place{}
 	var record func(tbl *lua.LTable, top bool) []libEntry
 	record = func(tbl *lua.LTable, top bool) []libEntry {
 		var out []libEntry
@@ -85,6 +92,14 @@ func newLibTemplate() *libTemplate {
 			case lua.LNumber, lua.LString, lua.LBool:
 				e.kind, e.value = libConst, v
 			case *lua.LFunction:
+				if p, dup := seen[v]; dup {
+					// one function under two names: the copy keeps it one
+					// object, within the same table only
+					e.kind, e.alias = libAlias, p.idx
+					ok = ok && p.tbl == tbl
+					break
+				}
+				seen[v] = place{tbl, len(out)}
 				e.kind, e.fn = libFunc, v.GFunction
 				if !v.IsG {
 					ok = false
@@ -158,6 +173,8 @@ func (t *libTemplate) instantiate(L *lua.LState) {
 			v = e.value
 		case libFunc:
 			v = e.newFunc(L)
+		case libAlias:
+			v = gl.keyed(t.globals[e.alias].name)
 		case libGlobals:
 			v = g
 		case libTable:
@@ -178,6 +195,8 @@ func (t *libTemplate) instantiate(L *lua.LState) {
 					x = tbl
 				case libGlobals:
 					x = g
+				case libAlias:
+					x = tl.keyed(e.entries[f.alias].name)
 				}
 				tl.put(f, x)
 			}
@@ -189,6 +208,9 @@ func (t *libTemplate) instantiate(L *lua.LState) {
 		gl.put(e, v)
 	}
 }
+
+// keyed returns the value a string key holds.
+func (tl *tableLayout) keyed(name string) lua.LValue { return tl.strdict[name] }
 
 // put adds a key the table does not have yet, as RawSetString would.
 func (tl *tableLayout) put(e *libEntry, v lua.LValue) {

@@ -24,7 +24,7 @@ for k, v in pairs(_G) do
 end
 table.sort(out)
 description = table.concat(out, "\n")
-strings = ("abc"):upper() .. (#"xy") .. string.format("%d", 7) .. tostring(_G._G == _G) .. tostring(string.__index == string)
+strings = ("abc"):upper() .. (#"xy") .. string.format("%d", 7) .. tostring(_G._G == _G) .. tostring(string.__index == string) .. tostring(string.gfind == string.gmatch)
 local n = 0
 for _, x in ipairs({1, 2, 3}) do n = n + x end
 for w in ("a b c"):gmatch("%a") do n = n + 1 end
@@ -66,7 +66,7 @@ func TestLibTemplate(t *testing.T) {
 			t.Errorf("%s:\ngot  %s\nwant %s", k, got[k], want[k])
 		}
 	}
-	if got["strings"] != "ABC27truetrue" || got["iteration"] != "9" {
+	if got["strings"] != "ABC27truetruetrue" || got["iteration"] != "9" {
 		t.Errorf("libraries do not work: %v", got)
 	}
 
