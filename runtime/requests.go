@@ -221,6 +221,12 @@ func (s *Service) route(r *Request, target Target) {
 	b := target.b
 	if b == nil {
 		b = s.rt.reg.firstNamed(target.name)
+	} else if b.location == Remote && b.withdrawn.Load() {
+		// a remote service seen again after a lost connection has a new
+		// binding: the same agent, by identity
+		if again := s.rt.reg.lookupAddress(b.identity); again != nil {
+			b = again
+		}
 	}
 	switch {
 	case b == nil:
