@@ -189,9 +189,15 @@ func rawcall(L *lua.LState) int {
 	case !st.plainCall(L) && !yieldSafe():
 		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a function called by Go (string.gsub, table.sort); use sendRequest with processResponse there")
 	}
-	var a []any
+	var a []any // nil without arguments, as before
+	if n := L.GetTop() - 3; n > 0 {
+		a = make([]any, 0, n)
+	}
 	for i := 4; i <= L.GetTop(); i++ {
-		v, err := st.conv.fromLua(L.Get(i), fmt.Sprintf("args[%d]", i-3))
+		v, err := st.conv.fromLua(L.Get(i), "")
+		if err != nil { // again, with the path's root named
+			_, err = st.conv.fromLua(L.Get(i), fmt.Sprintf("args[%d]", i-3))
+		}
 		if err != nil {
 			raise2(L, "call: "+err.Error())
 		}
