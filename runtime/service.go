@@ -345,7 +345,7 @@ func (s *Service) end(from life, unanswered *Failure) {
 	}
 	s.incoming = nil
 	for _, p := range s.outgoing {
-		p.stop()
+		p.abandon()
 	}
 	s.outgoing = nil
 	s.methods = nil

@@ -101,23 +101,20 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 		ShutdownDelay:   shutdownDelay(cfg.Agentd.ShutdownDelay),
 		ProcessIdentity: opts.processIdentity,
 	})
-	d.x = exchange.New(d.rt, exchange.Options{Logger: d.log, Version: opts.Version})
-	maxContent := 0
-	if len(cfg.Exchange) > 0 {
-		maxContent = exchange.MaxContentSize
-	}
+	d.x = exchange.New(d.rt, exchange.Options{Logger: d.log, Version: opts.Version,
+		// the host exists before any endpoint is added (Start)
+		OnContentLimit: func(n int) { d.host.SetMaxContentSize(n) }})
 	setMemoryLimit(cfg.Agentd.MemoryLimit)
 	setGCPercent(os.Getenv)
 	d.host = luabind.NewHost(d.rt, luabind.Options{
-		Logger:         d.log,
-		Stdout:         d.stdout,
-		CallbackLimit:  cfg.Agentd.CallbackLimit,
-		AllocLimit:     cfg.Agentd.AllocLimit,
-		MemoryLimit:    uint64(cfg.Agentd.MemoryLimit),
-		AllowIO:        cfg.Sandbox.AllowIO,
-		AllowExec:      cfg.Sandbox.AllowExec,
-		Config:         func(name string) map[string]any { return d.tables.Load().Table(name) },
-		MaxContentSize: maxContent,
+		Logger:        d.log,
+		Stdout:        d.stdout,
+		CallbackLimit: cfg.Agentd.CallbackLimit,
+		AllocLimit:    cfg.Agentd.AllocLimit,
+		MemoryLimit:   uint64(cfg.Agentd.MemoryLimit),
+		AllowIO:       cfg.Sandbox.AllowIO,
+		AllowExec:     cfg.Sandbox.AllowExec,
+		Config:        func(name string) map[string]any { return d.tables.Load().Table(name) },
 	})
 	d.tables.Store(cfg)
 	return d, nil
