@@ -33,10 +33,11 @@ type Exchange struct {
 	version string
 	inc     string // this process's incarnation: random, one per run
 
-	mu    sync.Mutex
-	eps   []*endpoint
-	limit int // the content limit told last
-	onLim func(int)
+	mu       sync.Mutex
+	eps      []*endpoint
+	limit    int // the content limit told last
+	starting int // endpoints being started
+	onLim    func(int)
 
 	stats counters
 }
@@ -60,15 +61,22 @@ func (x *Exchange) Add(cfg EndpointConfig) error {
 	if err := Validate(cfg); err != nil {
 		return err
 	}
-	e := newEndpoint(x, cfg)
-	if err := e.start(); err != nil {
-		return err
-	}
+	// the endpoint's content limit applies before it connects: scripts
+	// told of the connection already find it
 	x.mu.Lock()
-	x.eps = append(x.eps, e)
+	x.starting++
 	x.mu.Unlock()
 	x.updateLimit()
-	return nil
+	e := newEndpoint(x, cfg)
+	err := e.start()
+	x.mu.Lock()
+	x.starting--
+	if err == nil {
+		x.eps = append(x.eps, e)
+	}
+	x.mu.Unlock()
+	x.updateLimit()
+	return err
 }
 
 // ContentLimit returns the largest encoded content every endpoint can
@@ -81,6 +89,9 @@ func (x *Exchange) ContentLimit() int {
 
 func (x *Exchange) contentLimit() int {
 	n := 0
+	if x.starting > 0 {
+		n = MaxContentSize
+	}
 	for _, e := range x.eps {
 		if l := int(e.limit.Load()); n == 0 || l < n {
 			n = l
