@@ -247,6 +247,10 @@ func (e *endpoint) takeSubjects(nc *nats.Conn) error {
 		}
 		_ = sub.SetPendingLimits(-1, -1) // the channel is the bound
 	}
+	// the server has the subscriptions once Add returns
+	if err := nc.FlushTimeout(5 * time.Second); err != nil && !nc.IsClosed() {
+		e.log.Warn("exchange: subscriptions not confirmed by the server", "error", err)
+	}
 	e.nc = nc
 	return nil
 }
