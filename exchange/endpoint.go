@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -24,51 +25,64 @@ import (
 // subscribers (runtime.Service.Forward may run on any goroutine) and posts
 // everything else to the agent. nats.go's handlers only post to the agent.
 type endpoint struct {
-	x     *Exchange
-	cfg   EndpointConfig
-	log   *slog.Logger
-	rt    *runtime.Runtime
-	agent *runtime.Agent
-	self  *runtime.Service // the endpoint's own service (audience "": never travels)
-	g     string           // group token
-	hub   *hub             // server endpoints
-	nc    *nats.Conn
-	in    chan *nats.Msg
-	stop  chan struct{}
-	done  chan struct{} // the reader has ended
+	x      *Exchange
+	cfg    EndpointConfig
+	log    *slog.Logger
+	rt     *runtime.Runtime
+	agent  *runtime.Agent
+	self   *runtime.Service // the endpoint's own service (audience "": never travels)
+	g      string           // group token
+	hub    *hub             // server endpoints
+	nc     *nats.Conn
+	in     chan *nats.Msg
+	stop   chan struct{}
+	done   chan struct{} // the reader has ended
+	forget chan string   // incarnations gone: the reader forgets them
 
 	// Owned by the agent goroutine.
-	connected bool
-	sess      uint64
-	seqAll    uint64
-	seqTo     map[string]uint64
-	buf       []byte
-	peers     map[string]*peer                   // by incarnation
-	local     map[string]*svcInfo                // local services that travel on this endpoint, by identity
-	forwarded map[string]*forwardedRequest       // requests sent to peers, by conversation id
-	refused   map[string]bool                    // incarnations of another major version, logged once
-	joined    map[string]runtime.ConnectionEvent // a hub's connected agentd clients, by incarnation
-	closing   bool
+	connected  bool
+	sess       uint64
+	seqAll     uint64
+	seqTo      map[string]uint64
+	buf        []byte
+	peers      map[string]*peer                   // by incarnation
+	local      map[string]*svcInfo                // local services that travel on this endpoint, by identity
+	forwarded  map[string]*forwardedRequest       // requests sent to peers, by conversation id
+	refused    map[string]bool                    // incarnations of another major version, logged once
+	joined     map[string]runtime.ConnectionEvent // a hub's connected agentd clients, by incarnation
+	dial       []nats.Option                      // a client's connection options
+	clientConn map[string]uint64                  // a hub's clients: their current connection's id, by incarnation
+	closing    bool
 
 	// Stand-ins of remote publishers by identity, for the reader.
 	standMu sync.RWMutex
-	stand   map[string]*runtime.Service
+	stand   map[string]standIn
 
 	// Reader goroutine only.
-	rx map[string]*rxState
+	rx     map[string]*rxState
+	rxSize atomic.Int64 // len(rx), for tests
 
 	// heard: when each peer was last heard from (reader writes, agent reads).
 	heardMu sync.Mutex
 	heard   map[string]time.Time
 
+	limit      atomic.Int64 // the largest content this endpoint's connection carries
 	stats      *counters
 	slowLogged atomic.Bool // the slow-consumer warning was logged
+}
+
+// standIn is the stand-in of a remote publisher, with the incarnation
+// whose reports it takes.
+type standIn struct {
+	svc *runtime.Service
+	inc string
 }
 
 // rxState is what the reader knows of one sender's streams.
 type rxState struct {
 	sess    uint64
-	all, to uint64 // last sequence number seen on each stream
+	all, to uint64    // last sequence number seen on each stream
+	heard   time.Time // when it was last heard from
 }
 
 // forwardedRequest is a local request carried to a peer.
@@ -78,26 +92,30 @@ type forwardedRequest struct {
 }
 
 func newEndpoint(x *Exchange, cfg EndpointConfig) *endpoint {
-	return &endpoint{
-		x:         x,
-		cfg:       cfg,
-		log:       x.log.With("endpoint", describe(cfg)),
-		rt:        x.rt,
-		g:         groupToken(cfg.Group),
-		in:        make(chan *nats.Msg, inboxSize),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
-		seqTo:     make(map[string]uint64),
-		peers:     make(map[string]*peer),
-		local:     make(map[string]*svcInfo),
-		forwarded: make(map[string]*forwardedRequest),
-		refused:   make(map[string]bool),
-		joined:    make(map[string]runtime.ConnectionEvent),
-		stand:     make(map[string]*runtime.Service),
-		rx:        make(map[string]*rxState),
-		heard:     make(map[string]time.Time),
-		stats:     &x.stats,
+	e := &endpoint{
+		x:          x,
+		cfg:        cfg,
+		log:        x.log.With("endpoint", describe(cfg)),
+		rt:         x.rt,
+		g:          groupToken(cfg.Group),
+		in:         make(chan *nats.Msg, inboxSize),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		forget:     make(chan string, 256),
+		seqTo:      make(map[string]uint64),
+		peers:      make(map[string]*peer),
+		local:      make(map[string]*svcInfo),
+		forwarded:  make(map[string]*forwardedRequest),
+		refused:    make(map[string]bool),
+		joined:     make(map[string]runtime.ConnectionEvent),
+		clientConn: make(map[string]uint64),
+		stand:      make(map[string]standIn),
+		rx:         make(map[string]*rxState),
+		heard:      make(map[string]time.Time),
+		stats:      &x.stats,
 	}
+	e.limit.Store(MaxContentSize)
+	return e
 }
 
 // inboxSize bounds the messages waiting for the reader; past it NATS
@@ -155,6 +173,12 @@ func (e *endpoint) startOnAgent() error {
 }
 
 // connect opens the NATS connection; for a client it retries as configured.
+//
+// A client makes its first connection itself, one attempt per retry, so
+// that every failed attempt (refused, no route, a wrong token, a TLS
+// handshake that fails) is reported; nats.go reports only some of them
+// while it retries a first connection. Once connected, nats.go
+// reconnects after a loss, and reports each failed attempt.
 func (e *endpoint) connect() error {
 	name := clientName(e.x.inc, e.g, e.rt.ProcessIdentity())
 	post := func(fn func()) { _ = e.agent.Post(fn) }
@@ -166,32 +190,55 @@ func (e *endpoint) connect() error {
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.down(err) }) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { e.asyncError(err) }),
 	}
-	var urls string
 	if e.hub != nil {
 		opts = append(opts, e.hub.participantOptions()...)
 		opts = append(opts, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	} else {
-		more, err := clientOptions(e.cfg)
+		nc, err := nats.Connect("", opts...)
 		if err != nil {
+			return fmt.Errorf("exchange: joining the hub: %w", err)
+		}
+		if err := e.takeSubjects(nc); err != nil {
 			return err
 		}
-		opts = append(opts, more...)
-		urls = strings.Join(e.cfg.Connect, ",")
+		return e.hub.watchClients(e.clientEvent)
+	}
+	more, err := clientOptions(e.cfg)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, more...)
+	if e.cfg.Retry > 0 {
+		opts = append(opts, nats.MaxReconnects(-1), nats.IgnoreAuthErrorAbort(),
+			nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
+			nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
+	} else {
+		opts = append(opts, nats.NoReconnect())
+	}
+	e.dial = opts
+	e.attempt("")
+	return nil
+}
+
+// attempt makes one attempt at a client's first connection, and arranges
+// the next one (after retry) if it fails.
+func (e *endpoint) attempt(string) {
+	if e.closing || e.nc != nil {
+		return
+	}
+	nc, err := nats.Connect(strings.Join(e.cfg.Connect, ","), e.dial...)
+	if err == nil {
+		err = e.takeSubjects(nc)
+	}
+	if err != nil {
+		e.failed(err)
 		if e.cfg.Retry > 0 {
-			opts = append(opts, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.IgnoreAuthErrorAbort(),
-				nats.ReconnectWait(e.cfg.Retry), nats.ReconnectJitter(e.cfg.Retry/10, e.cfg.Retry/10),
-				nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.failed(err) }) }))
-		} else {
-			opts = append(opts, nats.NoReconnect())
+			e.self.StartTimer(e.cfg.Retry, "connect", e.attempt)
 		}
 	}
-	nc, err := nats.Connect(urls, opts...)
-	if err != nil {
-		// a single attempt failed
-		e.failed(err)
-		return nil
-	}
-	e.nc = nc
+}
+
+// takeSubjects subscribes to the endpoint's subjects on nc, into one queue.
+func (e *endpoint) takeSubjects(nc *nats.Conn) error {
 	for _, subj := range []string{helloSubject(e.g), allSubject(e.g), toSubject(e.g, e.x.inc)} {
 		sub, err := nc.ChanSubscribe(subj, e.in)
 		if err != nil {
@@ -200,11 +247,11 @@ func (e *endpoint) connect() error {
 		}
 		_ = sub.SetPendingLimits(-1, -1) // the channel is the bound
 	}
-	if e.hub != nil {
-		if err := e.hub.watchClients(e.clientEvent); err != nil {
-			return err
-		}
+	// the server has the subscriptions once Add returns
+	if err := nc.FlushTimeout(5 * time.Second); err != nil && !nc.IsClosed() {
+		e.log.Warn("exchange: subscriptions not confirmed by the server", "error", err)
 	}
+	e.nc = nc
 	return nil
 }
 
@@ -229,18 +276,18 @@ func clientOptions(cfg EndpointConfig) ([]nats.Option, error) {
 
 // up runs when the connection is (re)established: a new session.
 func (e *endpoint) up(nc *nats.Conn) {
-	if e.closing {
+	if e.closing || nc.IsClosed() {
 		return
 	}
 	e.nc = nc
 	e.connected = true
-	e.sess++
-	e.seqAll = 0
-	clear(e.seqTo)
 	e.stats.Connects.Add(1)
+	if l := min(nc.MaxPayload()-envelopeRoom, MaxContentSize); l != e.limit.Load() && l > 0 {
+		e.limit.Store(l)
+		e.x.updateLimit()
+	}
+	e.newSession()
 	e.log.Info("exchange connected", "url", nc.ConnectedUrlRedacted(), "session", e.sess)
-	e.sendHello()
-	e.send(allSubject(e.g), &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
 	if e.hub == nil {
 		e.rt.AnnounceConnection(runtime.ConnectionEvent{
 			Key:           e.key(),
@@ -252,6 +299,16 @@ func (e *endpoint) up(nc *nats.Conn) {
 			Role:          RoleClient,
 		})
 	}
+}
+
+// newSession begins a session: a hello, then a snapshot of the local
+// services, each stream numbered from 1 again.
+func (e *endpoint) newSession() {
+	e.sess++
+	e.seqAll = 0
+	clear(e.seqTo)
+	e.sendHello()
+	_ = e.send(allSubject(e.g), &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
 }
 
 // down runs when the connection is lost: every remote service seen
@@ -306,6 +363,10 @@ func (e *endpoint) failed(err error) {
 }
 
 func (e *endpoint) asyncError(err error) {
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		_ = e.agent.Post(func() { e.failed(err) }) // a reconnection refused
+		return
+	}
 	if err == nats.ErrSlowConsumer {
 		e.stats.SlowConsumer.Add(1)
 		if !e.slowLogged.Swap(true) {
@@ -324,6 +385,16 @@ func (e *endpoint) clientEvent(ev clientEvent) {
 		return
 	}
 	_ = e.agent.Post(func() {
+		// a client that reconnects quickly may have a new connection
+		// before the end of its old one is seen: only the end of its
+		// current connection counts
+		if ev.Connected {
+			e.clientConn[inc] = ev.ID
+		} else if id, ok := e.clientConn[inc]; ok && id != ev.ID {
+			return
+		} else {
+			delete(e.clientConn, inc)
+		}
 		state := runtime.ConnectionActive
 		if !ev.Connected {
 			state = runtime.ConnectionInactive
@@ -388,8 +459,16 @@ func (e *endpoint) shutdown() {
 // tick sends a heartbeat and finds peers that fell silent.
 func (e *endpoint) tick(string) {
 	if e.connected {
-		e.send(allSubject(e.g), &message{Kind: kHeartbeat, Proc: e.rt.ProcessIdentity()})
+		last := make(map[string]uint64, len(e.seqTo))
+		for inc, n := range e.seqTo {
+			if e.peers[inc] != nil {
+				last[inc] = n
+			}
+		}
+		_ = e.send(allSubject(e.g), &message{Kind: kHeartbeat, Proc: e.rt.ProcessIdentity(), Last: last})
 	}
+	e.sweepForwarded()
+	e.sweepProxies()
 	now := time.Now()
 	e.heardMu.Lock()
 	var silent []*peer
@@ -412,25 +491,31 @@ func (e *endpoint) sendHello() {
 
 // send publishes m on subj with this session's next sequence number for
 // that stream. Nothing is sent while disconnected: a new session begins
-// with a full snapshot.
-func (e *endpoint) send(subj string, m *message) {
+// with a full snapshot. A message that cannot be encoded or is over the
+// connection's size limit is not sent and uses no sequence number (the
+// receiver would take the hole for lost messages); the error says why.
+func (e *endpoint) send(subj string, m *message) error {
 	if !e.connected {
-		return
+		return errNotConnected
 	}
+	counter := &e.seqAll
 	if m.To != "" {
-		e.seqTo[m.To]++
-		m.Seq = e.seqTo[m.To]
-	} else {
-		e.seqAll++
-		m.Seq = e.seqAll
+		n := e.seqTo[m.To]
+		counter = &n
+		defer func() { e.seqTo[m.To] = n }()
 	}
-	e.publish(subj, m)
+	m.Seq = *counter + 1
+	if err := e.publish(subj, m); err != nil {
+		return err
+	}
+	*counter = m.Seq
+	return nil
 }
 
 // sendTo sends m to one peer's directed stream.
-func (e *endpoint) sendTo(inc string, m *message) {
+func (e *endpoint) sendTo(inc string, m *message) error {
 	m.To = inc
-	e.send(toSubject(e.g, inc), m)
+	return e.send(toSubject(e.g, inc), m)
 }
 
 // sendUnsequenced publishes a message outside the sequenced streams
@@ -439,41 +524,76 @@ func (e *endpoint) sendUnsequenced(subj string, m *message) {
 	if !e.connected {
 		return
 	}
-	e.publish(subj, m)
+	_ = e.publish(subj, m)
 }
 
-func (e *endpoint) publish(subj string, m *message) {
+var errNotConnected = errors.New("not connected")
+
+// publish encodes m and publishes it. An encoding error or a message over
+// the connection's limit is counted, logged and returned; a failed
+// publish (the connection going down) is counted and returned.
+func (e *endpoint) publish(subj string, m *message) error {
 	m.Inc, m.Sess = e.x.inc, e.sess
 	b, err := m.encode(e.buf[:0])
 	if err != nil {
 		e.stats.EncodeErrors.Add(1)
-		e.log.Error("exchange: message cannot be encoded", "kind", m.Kind, "error", err)
-		return
-	}
-	if len(b) > int(e.nc.MaxPayload()) {
-		e.stats.Oversized.Add(1)
-		e.log.Error("exchange: message over the connection's size limit: not sent", "kind", m.Kind, "bytes", len(b), "limit", e.nc.MaxPayload())
-		return
+		e.log.Error("exchange: message cannot be encoded: not sent", "kind", m.Kind, "error", err)
+		return err
 	}
 	e.buf = b
+	if limit := e.nc.MaxPayload(); int64(len(b)) > limit {
+		e.stats.Oversized.Add(1)
+		e.log.Error("exchange: message over the connection's size limit: not sent", "kind", m.Kind, "bytes", len(b), "limit", limit)
+		return fmt.Errorf("%d bytes encoded, over the connection's limit of %d", len(b), limit)
+	}
 	if err := e.nc.Publish(subj, b); err != nil {
 		e.stats.SendErrors.Add(1)
-		return
+		return err
 	}
 	e.stats.Sent.Add(1)
+	return nil
 }
 
 // read is the reader goroutine.
 func (e *endpoint) read() {
 	defer close(e.done)
+	prune := time.NewTicker(forgetAfter)
+	defer prune.Stop()
 	for {
 		select {
 		case <-e.stop:
 			return
 		case msg := <-e.in:
 			e.receive(msg)
+		case <-prune.C:
+			e.forgetSilent()
+		case inc := <-e.forget:
+			delete(e.rx, inc)
+			e.rxSize.Store(int64(len(e.rx)))
 		}
 	}
+}
+
+// forgetAfter: what the reader knows of a sender not heard from for this
+// long is forgotten (it was declared gone long before).
+const forgetAfter = 10 * HeartbeatTimeout
+
+// forgetSilent drops the state of senders not heard from for forgetAfter.
+func (e *endpoint) forgetSilent() {
+	now := time.Now()
+	for inc, rx := range e.rx {
+		if now.Sub(rx.heard) > forgetAfter {
+			delete(e.rx, inc)
+		}
+	}
+	e.rxSize.Store(int64(len(e.rx)))
+	e.heardMu.Lock()
+	for inc, at := range e.heard {
+		if now.Sub(at) > forgetAfter {
+			delete(e.heard, inc)
+		}
+	}
+	e.heardMu.Unlock()
 }
 
 // receive checks one message and dispatches it. Anything malformed,
@@ -511,27 +631,53 @@ func (e *endpoint) receive(msg *nats.Msg) {
 	case rx == nil || m.Sess > rx.sess:
 		rx = &rxState{sess: m.Sess}
 		e.rx[m.Inc] = rx
+		e.rxSize.Store(int64(len(e.rx)))
 	case m.Sess < rx.sess:
 		e.stats.Stale.Add(1) // an earlier session of that process
 		return
 	}
-	last := &rx.all
-	if m.To != "" {
-		last = &rx.to
+	rx.heard = time.Now()
+	// A directed stream is numbered from 1 in each session of its sender,
+	// so it is checked from its first message; the broadcast stream only
+	// from the first message seen (we may have joined after it began).
+	var lost int64
+	switch last := &rx.all; {
+	case m.To != "":
+		lost = int64(m.Seq) - int64(rx.to) - 1
+		if lost < 0 {
+			e.stats.Stale.Add(1) // a repeat
+			return
+		}
+		rx.to = m.Seq
+	case *last != 0 && m.Seq <= *last:
+		e.stats.Stale.Add(1)
+		return
+	default:
+		if *last != 0 {
+			lost = int64(m.Seq) - int64(*last) - 1
+		}
+		*last = m.Seq
 	}
-	if *last != 0 && m.Seq != *last+1 {
-		lost := int64(m.Seq) - int64(*last) - 1
+	// a heartbeat says how many directed messages it sent us: a lost last
+	// one shows here, not only when the next one comes
+	if m.Kind == kHeartbeat {
+		if n, ok := m.Last[e.x.inc]; ok && n > rx.to {
+			lost += int64(n - rx.to)
+			rx.to = n
+		}
+	}
+	e.noteHeard(m.Inc)
+	if m.Kind == kReport {
+		e.report(m)
+	} else {
+		_ = e.agent.Post(func() { e.handle(m) })
+	}
+	if lost > 0 {
+		// after the message that revealed the gap (an answer among them)
 		e.stats.Gaps.Add(1)
 		inc := m.Inc
 		_ = e.agent.Post(func() { e.resync(inc, fmt.Sprintf("%d messages lost", lost)) })
 	}
-	*last = m.Seq
-	e.noteHeard(m.Inc)
-	if m.Kind == kReport {
-		e.report(m)
-		return
-	}
-	_ = e.agent.Post(func() { e.handle(m) })
 }
 
 func (e *endpoint) noteHeard(inc string) {
@@ -546,11 +692,12 @@ func (e *endpoint) report(m *message) {
 	pub := e.stand[m.Pub]
 	e.standMu.RUnlock()
 	sub := e.rt.LookupServiceAddress(m.Sub)
-	if pub == nil || sub == nil || sub.Location() != runtime.Local {
+	if pub.svc == nil || pub.inc != m.Inc || sub == nil || sub.Location() != runtime.Local {
+		// (a report of an earlier run of the process is not its new run's)
 		e.stats.Unroutable.Add(1)
 		return
 	}
-	pub.Forward(sub, m.Pattern, m.Subject, m.Content, time.Unix(0, m.Time))
+	pub.svc.Forward(sub, m.Pattern, m.Subject, m.Content, time.Unix(0, m.Time))
 	e.stats.ReportsIn.Add(1)
 }
 
@@ -634,6 +781,8 @@ func (e *endpoint) handle(m *message) {
 		e.request(p, m)
 	case kResponse, kFailure:
 		e.answer(p, m)
+	case kCancel:
+		e.cancel(p, m.ID)
 	default:
 		e.stats.Malformed.Add(1)
 	}
@@ -654,6 +803,9 @@ func (e *endpoint) hello(m *message) {
 	if m.Major != ProtocolMajor {
 		e.stats.Refused.Add(1)
 		if !e.refused[m.Inc] {
+			if len(e.refused) > 1000 {
+				clear(e.refused) // log again rather than grow without bound
+			}
 			e.refused[m.Inc] = true
 			e.log.Error("exchange: refusing a peer of another protocol version", "peer", m.Proc, "its_major", m.Major, "our_major", ProtocolMajor)
 			e.sendUnsequenced(helloSubject(e.g), &message{Kind: kRefuse, To: m.Inc, Major: ProtocolMajor, Minor: ProtocolMinor, Proc: e.rt.ProcessIdentity()})
@@ -676,6 +828,21 @@ func (e *endpoint) hello(m *message) {
 
 // goneNotice handles a hub's notice that a process's connection is lost.
 func (e *endpoint) goneNotice(m *message) {
+	if m.ID == e.x.inc {
+		// about us, and yet we are here (a connection of ours ended while a
+		// new one began): everyone dropped us, so start a new session
+		if e.connected && !e.closing {
+			e.log.Info("exchange: a hub reported this process gone: joining again")
+			for _, p := range e.peerList() {
+				e.reset(p, "it took this process for gone")
+			}
+			e.newSession()
+			for _, p := range e.peerList() {
+				e.sendSubs(p)
+			}
+		}
+		return
+	}
 	if p := e.peers[m.ID]; p != nil {
 		e.gone(p, m.Details)
 	}

@@ -18,6 +18,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is agentd's version, told to peers.
 	Version string
+	// OnContentLimit is told the largest content (report content, request
+	// arguments, a result, encoded) the endpoints can all carry, whenever
+	// it changes: MaxContentSize, or less for a NATS server with a
+	// smaller payload limit; 0 once no endpoint is left.
+	OnContentLimit func(int)
 }
 
 // An Exchange links a runtime to other processes through its endpoints.
@@ -28,8 +33,11 @@ type Exchange struct {
 	version string
 	inc     string // this process's incarnation: random, one per run
 
-	mu  sync.Mutex
-	eps []*endpoint
+	mu       sync.Mutex
+	eps      []*endpoint
+	limit    int // the content limit told last
+	starting int // endpoints being started
+	onLim    func(int)
 
 	stats counters
 }
@@ -39,7 +47,7 @@ func New(rt *runtime.Runtime, opts Options) *Exchange {
 	if opts.Logger == nil {
 		opts.Logger = rt.Logger()
 	}
-	return &Exchange{rt: rt, log: opts.Logger, version: opts.Version, inc: randomHex(8)}
+	return &Exchange{rt: rt, log: opts.Logger, version: opts.Version, inc: randomHex(8), onLim: opts.OnContentLimit}
 }
 
 // Incarnation returns this run's incarnation, the random token that
@@ -53,14 +61,56 @@ func (x *Exchange) Add(cfg EndpointConfig) error {
 	if err := Validate(cfg); err != nil {
 		return err
 	}
-	e := newEndpoint(x, cfg)
-	if err := e.start(); err != nil {
-		return err
-	}
+	// the endpoint's content limit applies before it connects: scripts
+	// told of the connection already find it
 	x.mu.Lock()
-	x.eps = append(x.eps, e)
+	x.starting++
 	x.mu.Unlock()
-	return nil
+	x.updateLimit()
+	e := newEndpoint(x, cfg)
+	err := e.start()
+	x.mu.Lock()
+	x.starting--
+	if err == nil {
+		x.eps = append(x.eps, e)
+	}
+	x.mu.Unlock()
+	x.updateLimit()
+	return err
+}
+
+// ContentLimit returns the largest encoded content every endpoint can
+// carry (0: no endpoint).
+func (x *Exchange) ContentLimit() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.contentLimit()
+}
+
+func (x *Exchange) contentLimit() int {
+	n := 0
+	if x.starting > 0 {
+		n = MaxContentSize
+	}
+	for _, e := range x.eps {
+		if l := int(e.limit.Load()); n == 0 || l < n {
+			n = l
+		}
+	}
+	return n
+}
+
+// updateLimit tells OnContentLimit of a changed limit.
+func (x *Exchange) updateLimit() {
+	x.mu.Lock()
+	n := x.contentLimit()
+	changed := n != x.limit
+	x.limit = n
+	fn := x.onLim
+	x.mu.Unlock()
+	if changed && fn != nil {
+		fn(n)
+	}
 }
 
 // Remove stops the endpoint configured as cfg: the services seen through
@@ -77,6 +127,7 @@ func (x *Exchange) Remove(cfg EndpointConfig) bool {
 	x.mu.Unlock()
 	e.agent.Stop()
 	<-e.agent.Done()
+	x.updateLimit()
 	return true
 }
 

@@ -487,3 +487,48 @@ func (l *lines) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Groups: a service travels on an endpoint only if its audience is "*" or
+// the endpoint's group; audience "" never leaves its process. A process
+// with endpoints in two groups is in both service spaces.
+func TestGroupsAndAudiences(t *testing.T) {
+	a := newNode(t, "a:1")
+	url := a.hub(EndpointConfig{})
+	b := newNode(t, "b:2")
+	b.client(EndpointConfig{Connect: []string{url}, Group: "ops"})
+	b.client(EndpointConfig{Connect: []string{url}})
+	for _, aud := range []string{"*", "ops", "other", ""} {
+		name := "aud-" + aud
+		if aud == "" {
+			name = "aud-none"
+		}
+		bb, _ := b.rt.NewAgent(name)
+		_ = bb.Do(func() {
+			s, _ := bb.NewService(runtime.ServiceConfig{Name: name, Audience: aud})
+			_ = s.Register()
+		})
+	}
+	c := newNode(t, "c:3") // default group only
+	c.client(EndpointConfig{Connect: []string{url}})
+	d := newNode(t, "d:4") // group ops only
+	d.client(EndpointConfig{Connect: []string{url}, Group: "ops"})
+	waitFor(t, "aud-* in c and d, aud-ops in d", func() bool {
+		return remote(c.rt, "aud-*") != nil && remote(d.rt, "aud-*") != nil && remote(d.rt, "aud-ops") != nil
+	})
+	// a hello round trip later nothing else has arrived
+	c.service("late", nil)
+	waitFor(t, "late in d? no: in b", func() bool { return remote(b.rt, "late") != nil })
+	for _, n := range []*node{c, d} {
+		for _, name := range []string{"aud-other", "aud-none"} {
+			if remote(n.rt, name) != nil {
+				t.Errorf("%s sees %s", n.rt.ProcessIdentity(), name)
+			}
+		}
+	}
+	if remote(c.rt, "aud-ops") != nil {
+		t.Error("the default group sees a service of audience ops")
+	}
+	if remote(d.rt, "late") != nil {
+		t.Error("group ops sees a service of the default group")
+	}
+}

@@ -28,11 +28,14 @@ type hub struct {
 	ns   *server.Server
 	auth *hubAuth
 	sys  *nats.Conn // in the system account: connect and disconnect events
+
+	watchStop, watchDone chan struct{} // the goroutine that reads them
 }
 
 // clientEvent is a client connection seen by a hub.
 type clientEvent struct {
 	Connected bool
+	ID        uint64 // the server's id of the client connection
 	Name      string // the client's name: agentd clients are named by clientName
 	Host      string // its address
 	Reason    string // why it disconnected
@@ -76,7 +79,7 @@ func startHub(cfg EndpointConfig, proc string, log *slog.Logger) (*hub, error) {
 		ns.Shutdown()
 		return nil, errors.New("exchange: hub: no system or global account")
 	}
-	return &hub{cfg: cfg, log: log, ns: ns, auth: auth}, nil
+	return &hub{cfg: cfg, log: log, ns: ns, auth: auth, watchStop: make(chan struct{})}, nil
 }
 
 // hubOptions builds the nats-server options of a server endpoint of
@@ -191,26 +194,39 @@ func (h *hub) watchClients(fn func(clientEvent)) error {
 	h.sys = nc
 	self := h.ns.Name()
 	acc := h.ns.GlobalAccount().Name
-	on := func(connected bool) nats.MsgHandler {
-		return func(m *nats.Msg) {
+	// both subjects into one channel, read by one goroutine: a client's
+	// DISCONNECT and its next CONNECT keep their order (two async
+	// subscriptions would each have a goroutine of their own)
+	events := make(chan *nats.Msg, 1024)
+	connect, disconnect := "$SYS.ACCOUNT."+acc+".CONNECT", "$SYS.ACCOUNT."+acc+".DISCONNECT"
+	for _, subj := range []string{connect, disconnect} {
+		if _, err := nc.ChanSubscribe(subj, events); err != nil {
+			return err
+		}
+	}
+	h.watchDone = make(chan struct{})
+	go func() {
+		defer close(h.watchDone)
+		for {
+			var m *nats.Msg
+			select {
+			case m = <-events:
+			case <-h.watchStop:
+				return
+			}
+			connected := m.Subject == connect
 			var ev server.DisconnectEventMsg // a superset of ConnectEventMsg
 			if json.Unmarshal(m.Data, &ev) != nil || ev.Server.Name != self {
-				return
+				continue
 			}
 			if !connected && ev.Reason == authFailure {
 				// it never joined: nothing to announce
 				h.log.Warn("exchange: a client was refused: its token is missing or wrong", "client", ev.Client.Name, "address", ev.Client.Host)
-				return
+				continue
 			}
-			fn(clientEvent{Connected: connected, Name: ev.Client.Name, Host: ev.Client.Host, Reason: ev.Reason})
+			fn(clientEvent{Connected: connected, ID: ev.Client.ID, Name: ev.Client.Name, Host: ev.Client.Host, Reason: ev.Reason})
 		}
-	}
-	if _, err := nc.Subscribe("$SYS.ACCOUNT."+acc+".CONNECT", on(true)); err != nil {
-		return err
-	}
-	if _, err := nc.Subscribe("$SYS.ACCOUNT."+acc+".DISCONNECT", on(false)); err != nil {
-		return err
-	}
+	}()
 	return nc.Flush()
 }
 
@@ -222,6 +238,10 @@ const authFailure = "Authentication Failure"
 func (h *hub) shutdown() {
 	if h.sys != nil {
 		h.sys.Close()
+	}
+	if h.watchDone != nil {
+		close(h.watchStop)
+		<-h.watchDone
 	}
 	h.ns.Shutdown()
 	h.ns.WaitForShutdown()

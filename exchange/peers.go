@@ -25,6 +25,14 @@ type peer struct {
 	subs map[subInfo]bool
 	// outSubs: what our subscribers subscribed to of its services.
 	outSubs map[subInfo]bool
+	// incoming: its requests being answered here, by its conversation id.
+	incoming map[string]incomingRequest
+}
+
+// incomingRequest is a peer's request sent on here by a proxy.
+type incomingRequest struct {
+	proxy *runtime.Service
+	cid   string // the proxy's conversation
 }
 
 func (e *endpoint) newPeer(inc, proc string, sess uint64) *peer {
@@ -39,6 +47,7 @@ func (e *endpoint) newPeer(inc, proc string, sess uint64) *peer {
 		proxies:  make(map[string]*runtime.Service),
 		subs:     make(map[subInfo]bool),
 		outSubs:  make(map[subInfo]bool),
+		incoming: make(map[string]incomingRequest),
 	}
 	e.peers[inc] = p
 	e.log.Info("exchange: peer joined", "peer", proc)
@@ -65,6 +74,10 @@ func (e *endpoint) gone(p *peer, cause string) {
 	e.heardMu.Lock()
 	delete(e.heard, p.inc)
 	e.heardMu.Unlock()
+	select {
+	case e.forget <- p.inc:
+	default: // the reader forgets it later anyway (forgetSilent)
+	}
 	e.log.Info("exchange: peer gone: its services are withdrawn", "peer", p.proc, "cause", cause, "services", len(p.services))
 	e.failForwarded(p, "process "+p.proc+" lost: "+cause)
 	e.dropProxies(p)
@@ -154,7 +167,7 @@ func (e *endpoint) available(p *peer, info svcInfo) {
 	}
 	p.services[id] = s
 	e.standMu.Lock()
-	e.stand[id] = s
+	e.stand[id] = standIn{svc: s, inc: p.inc}
 	e.standMu.Unlock()
 }
 
@@ -170,7 +183,7 @@ func (e *endpoint) withdrawn(p *peer, id string) {
 	}
 	delete(p.services, id)
 	e.standMu.Lock()
-	if e.stand[id] == s {
+	if e.stand[id].svc == s {
 		delete(e.stand, id)
 	}
 	e.standMu.Unlock()
@@ -197,6 +210,27 @@ func (e *endpoint) withdrawn(p *peer, id string) {
 	s.Destroy()
 }
 
+// sweepProxies destroys unregistered proxies that act for nothing any
+// more: no subscription, no request of theirs on its way.
+func (e *endpoint) sweepProxies() {
+	for _, p := range e.peerList() {
+		busy := map[string]bool{}
+		for k := range p.subs {
+			busy[k.Sub] = true
+		}
+		for _, in := range p.incoming {
+			busy[in.proxy.Binding().Identity()] = true
+		}
+		for _, id := range sortedKeys(p.proxies) {
+			s := p.proxies[id]
+			if p.services[id] != s && !busy[id] && s.Waiting() == 0 {
+				delete(p.proxies, id)
+				s.Destroy()
+			}
+		}
+	}
+}
+
 // visibleHere reports whether a service of that audience travels on
 // this endpoint.
 func (e *endpoint) visibleHere(audience string) bool {
@@ -219,6 +253,14 @@ func (e *endpoint) localChange(ev runtime.RegistryEvent) {
 	case ev.Group == "":
 		delete(e.local, id)
 		e.send(allSubject(e.g), &message{Kind: kWithdrawn, ID: id})
+		// peers' subscriptions to it end here (they hear of the withdrawal)
+		for _, p := range e.peerList() {
+			for _, k := range sortedSubs(p.subs) {
+				if k.Pub == id {
+					e.unsubscribe(p, k)
+				}
+			}
+		}
 	case ev.Status == runtime.Available:
 		if info := e.local[id]; info != nil && !slices.Contains(info.Groups, ev.Group) {
 			info.Groups = append(info.Groups, ev.Group)

@@ -44,6 +44,7 @@ const (
 	kRequest   = "req"    // to: a request
 	kResponse  = "res"    // to: the result of a request
 	kFailure   = "fail"   // to: the failure of a request
+	kCancel    = "cancel" // to: the caller of a request stopped waiting
 )
 
 // svcInfo describes one service in avail and snap messages.
@@ -85,6 +86,8 @@ type message struct {
 
 	From, Target, Method string // req: sender and target service identities
 	Args                 []any  // req
+
+	Last map[string]uint64 // hb: the last directed sequence number sent to each peer, by incarnation
 
 	Code                         int64  // fail
 	Description, Origin, Details string // fail; gone and sync: Details says why
@@ -150,6 +153,13 @@ func (m *message) encode(dst []byte) ([]byte, error) {
 			dst = wire.AppendString(dst, s.Pub)
 			dst = wire.AppendString(dst, s.Sub)
 			dst = wire.AppendString(dst, s.Pattern)
+		}
+		n++
+	}
+	if len(m.Last) > 0 {
+		dst = wire.AppendMapHeader(wire.AppendString(dst, "last"), len(m.Last))
+		for _, inc := range sortedKeys(m.Last) {
+			dst = wire.AppendUint(wire.AppendString(dst, inc), m.Last[inc])
 		}
 		n++
 	}
@@ -247,6 +257,8 @@ func (m *message) field(r *wire.Reader, k string) error {
 		m.Svcs, err = readSvcs(r)
 	case "subs":
 		m.Subs, err = readSubs(r)
+	case "last":
+		m.Last, err = readLast(r)
 	case "id":
 		m.ID, err = r.ReadString()
 	case "grp":
@@ -299,7 +311,7 @@ func readSvcs(r *wire.Reader) ([]svcInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]svcInfo, 0, n)
+	out := make([]svcInfo, 0, min(n, r.Remaining()/5)) // a service takes at least 5 bytes
 	for range n {
 		k, err := r.ReadArrayLen()
 		if err != nil || k != 4 {
@@ -334,12 +346,30 @@ func readSvcs(r *wire.Reader) ([]svcInfo, error) {
 	return out, nil
 }
 
+func readLast(r *wire.Reader) (map[string]uint64, error) {
+	n, err := r.ReadMapLen()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]uint64, min(n, 64))
+	for range n {
+		k, err := r.ReadString()
+		if err != nil {
+			return nil, err
+		}
+		if out[k], err = r.ReadUint(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func readSubs(r *wire.Reader) ([]subInfo, error) {
 	n, err := r.ReadArrayLen()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]subInfo, 0, n)
+	out := make([]subInfo, 0, min(n, r.Remaining()/4)) // a subscription takes at least 4 bytes
 	for range n {
 		k, err := r.ReadArrayLen()
 		if err != nil || k != 3 {

@@ -53,7 +53,7 @@ func (e *endpoint) subscribe(p *peer, k subInfo) {
 	proxy := e.proxy(p, k.Sub)
 	p.subs[k] = true
 	inc, sub := p.inc, k.Sub
-	proxy.MonitorReports(pub.Target(), k.Pattern, func(r runtime.Report) {
+	proxy.MonitorReports(runtime.Address(k.Pub), k.Pattern, func(r runtime.Report) {
 		if e.peers[inc] != p {
 			return
 		}
@@ -69,9 +69,7 @@ func (e *endpoint) unsubscribe(p *peer, k subInfo) {
 	}
 	delete(p.subs, k)
 	if proxy := p.proxies[k.Sub]; proxy != nil {
-		if pub := e.rt.LookupServiceAddress(k.Pub); pub != nil {
-			proxy.IgnoreReports(pub.Target(), k.Pattern)
-		}
+		proxy.IgnoreReports(runtime.Address(k.Pub), k.Pattern)
 	}
 }
 
@@ -108,20 +106,35 @@ func (e *endpoint) forward(p *peer, id string, r *runtime.Request) {
 	if r.Args == nil {
 		m.Args = []any{}
 	}
-	if _, err := m.encode(nil); err != nil {
-		r.Fail(runtime.NewFailure(runtime.ClientRequestEncodingError, err.Error()))
+	if err := e.sendTo(p.inc, m); err != nil {
+		code := runtime.ClientRequestEncodingError
+		if err == errNotConnected {
+			code = runtime.ServerApplicationError
+		}
+		r.Fail(runtime.NewFailure(code, "request not sent to process "+p.proc+": "+err.Error()))
 		return
 	}
 	e.forwarded[r.ID] = &forwardedRequest{r: r, peer: p.inc}
-	e.sendTo(p.inc, m)
 	e.stats.RequestsOut.Add(1)
+}
+
+// sweepForwarded forgets requests whose caller stopped waiting (timed out,
+// ignored, destroyed) and tells their peers to stop too.
+func (e *endpoint) sweepForwarded() {
+	for _, id := range sortedKeys(e.forwarded) {
+		f := e.forwarded[id]
+		if f.r.Abandoned() {
+			delete(e.forwarded, id)
+			_ = e.sendTo(f.peer, &message{Kind: kCancel, ID: id})
+		}
+	}
 }
 
 // request runs a request from p's service m.From to a local service.
 func (e *endpoint) request(p *peer, m *message) {
 	fail := func(code int, details string) {
 		f := runtime.NewFailure(code, details)
-		e.sendTo(p.inc, &message{Kind: kFailure, ID: m.ID, Code: int64(f.Code), Description: f.Description, Origin: f.Origin, Details: f.Details})
+		_ = e.sendTo(p.inc, &message{Kind: kFailure, ID: m.ID, Code: int64(f.Code), Description: f.Description, Origin: f.Origin, Details: f.Details})
 	}
 	to := e.rt.LookupServiceAddress(m.Target)
 	switch {
@@ -140,16 +153,32 @@ func (e *endpoint) request(p *peer, m *message) {
 	e.stats.RequestsIn.Add(1)
 	inc, id := p.inc, m.ID
 	cid := proxy.SendRequest(to.Target(), m.Method, m.Args)
-	proxy.ProcessResponse(cid, func(res any, _ string) {
-		if e.peers[inc] == p {
-			e.sendTo(inc, &message{Kind: kResponse, ID: id, Content: res})
+	p.incoming[id] = incomingRequest{proxy: proxy, cid: cid}
+	answer := func(reply *message) {
+		if e.peers[inc] != p {
+			return
 		}
+		delete(p.incoming, id)
+		if err := e.sendTo(inc, reply); err != nil && err != errNotConnected && reply.Kind == kResponse {
+			// the result cannot travel: the caller must not wait for it
+			f := runtime.NewFailure(runtime.ServerResponseEncodingError, err.Error())
+			_ = e.sendTo(inc, &message{Kind: kFailure, ID: id, Code: int64(f.Code), Description: f.Description, Origin: f.Origin, Details: f.Details})
+		}
+	}
+	proxy.ProcessResponse(cid, func(res any, _ string) {
+		answer(&message{Kind: kResponse, ID: id, Content: res})
 	})
 	proxy.ProcessFailure(cid, func(f *runtime.Failure) {
-		if e.peers[inc] == p {
-			e.sendTo(inc, &message{Kind: kFailure, ID: id, Code: int64(f.Code), Description: f.Description, Origin: f.Origin, Details: f.Details})
-		}
+		answer(&message{Kind: kFailure, ID: id, Code: int64(f.Code), Description: f.Description, Origin: f.Origin, Details: f.Details})
 	}, 0)
+}
+
+// cancel ends a request of p whose caller stopped waiting.
+func (e *endpoint) cancel(p *peer, id string) {
+	if in, ok := p.incoming[id]; ok {
+		delete(p.incoming, id)
+		in.proxy.IgnoreResponse(in.cid)
+	}
 }
 
 // answer completes a request forwarded to p.

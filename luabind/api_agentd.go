@@ -70,6 +70,7 @@ func agentdFunctions() map[string]lua.LGFunction {
 			return 0
 		},
 		"matchSubject": func(L *lua.LState) int { return matchSubject(L, 1) },
+		"copy":         apiCopy,
 	}
 }
 
@@ -180,4 +181,29 @@ func logAt(L *lua.LState, level slog.Level, n int) {
 		attrs = append(attrs, slog.String("service", c.sv.rs.Binding().Name()))
 	}
 	st.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
+
+// apiCopy is agentd.copy(v): a new plain table with the content of a
+// read-only view or of a table (deeply, as a report would carry it); any
+// other value is returned as it is.
+func apiCopy(L *lua.LState) int {
+	v := L.CheckAny(1)
+	_, isView := viewValue(v)
+	switch v.(type) {
+	case *lua.LTable:
+	default:
+		if !isView {
+			L.Push(v)
+			return 1
+		}
+	}
+	{
+		st := stateOf(L)
+		x, err := st.conv.fromLua(v, "value")
+		if err != nil {
+			L.ArgError(1, err.Error())
+		}
+		L.Push(st.conv.toLua(L, x))
+	}
+	return 1
 }

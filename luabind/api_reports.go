@@ -43,8 +43,10 @@ func reportMethods() map[string]lua.LGFunction {
 			sv, fn := self(L), checkFn(L, 2)
 			st := sv.st
 			tgt := st.target(L, 3)
-			sv.rs.MonitorReports(tgt, L.CheckString(4), func(r runtime.Report) {
-				st.deliverReport(sv, fn, r)
+			pattern := L.CheckString(4)
+			view := monitorOptions(L, 5)
+			sv.rs.MonitorReports(tgt, pattern, func(r runtime.Report) {
+				st.deliverReport(sv, fn, r, view)
 			})
 			return 0
 		},
@@ -89,15 +91,44 @@ func reportMethods() map[string]lua.LGFunction {
 	}
 }
 
-// deliverReport runs a report callback: cb(self, publisher, subject, content).
-func (st *state) deliverReport(sv *svc, fn *lua.LFunction, r runtime.Report) {
+// monitorOptions reads monitorReports' options table at argument n:
+// {view = true} asks for read-only views of content.
+func monitorOptions(L *lua.LState, n int) (view bool) {
+	switch o := L.Get(n).(type) {
+	case *lua.LNilType:
+		return false
+	case *lua.LTable:
+		for k, v := L.Next(o, lua.LNil); k != lua.LNil; k, v = L.Next(o, k) {
+			if k != lua.LString("view") {
+				L.ArgError(n, "unknown option "+lua.LVAsString(k)+" (want view)")
+			}
+			b, ok := v.(lua.LBool)
+			if !ok {
+				L.ArgError(n, "view must be true or false")
+			}
+			view = bool(b)
+		}
+		return view
+	}
+	L.ArgError(n, "expected an options table, got "+L.Get(n).Type().String())
+	return false
+}
+
+// deliverReport runs a report callback: cb(self, publisher, subject,
+// content), with content as a read-only view if asked for.
+func (st *state) deliverReport(sv *svc, fn *lua.LFunction, r runtime.Report, view bool) {
 	if st.closed {
 		return
 	}
-	content := ToLua(st.L, r.Content)
+	var content lua.LValue
+	if view {
+		content = st.newView(r.Content)
+	} else {
+		content = st.conv.toLua(st.L, r.Content)
+	}
 	c := st.acquire(sv, "report")
 	c.report, c.hasReport, c.content = r, true, content
-	st.start(c, fn, sv.tbl, st.bindingUD(r.Publisher), lua.LString(r.Subject), content)
+	st.start(c, fn, sv.tbl, st.bindingUD(r.Publisher), st.conv.str(r.Subject), content)
 }
 
 // subjects reads argument n: a subject, or an array of subjects.

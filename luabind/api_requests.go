@@ -69,7 +69,7 @@ func requestMethods() map[string]lua.LGFunction {
 			sv, fn := self(L), checkFn(L, 2)
 			st := sv.st
 			sv.rs.ProcessResponse(L.CheckString(3), func(res any, id string) {
-				st.call(sv, "response", fn, sv.tbl, ToLua(st.L, res), lua.LString(id))
+				st.call(sv, "response", fn, sv.tbl, st.conv.toLua(st.L, res), lua.LString(id))
 			})
 			return 0
 		},
@@ -189,9 +189,15 @@ func rawcall(L *lua.LState) int {
 	case !st.plainCall(L) && !yieldSafe():
 		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a function called by Go (string.gsub, table.sort); use sendRequest with processResponse there")
 	}
-	var a []any
+	var a []any // nil without arguments, as before
+	if n := L.GetTop() - 3; n > 0 {
+		a = make([]any, 0, n)
+	}
 	for i := 4; i <= L.GetTop(); i++ {
-		v, err := FromLua(L.Get(i), fmt.Sprintf("args[%d]", i-3))
+		v, err := st.conv.fromLua(L.Get(i), "")
+		if err != nil { // again, with the path's root named
+			_, err = st.conv.fromLua(L.Get(i), fmt.Sprintf("args[%d]", i-3))
+		}
 		if err != nil {
 			raise2(L, "call: "+err.Error())
 		}
@@ -202,7 +208,7 @@ func rawcall(L *lua.LState) int {
 	}
 	id := sv.rs.SendRequest(tgt, string(method), a)
 	sv.rs.ProcessResponse(id, func(res any, _ string) {
-		st.resumeParked(c, lua.LTrue, ToLua(st.L, res))
+		st.resumeParked(c, lua.LTrue, st.conv.toLua(st.L, res))
 	})
 	sv.rs.ProcessFailure(id, func(f *runtime.Failure) {
 		st.resumeParked(c, lua.LFalse, failureTable(st.L, f))
@@ -288,7 +294,7 @@ func (st *state) runMethod(sv *svc, fn *lua.LFunction, r *runtime.Request, lead 
 	args = append(args, sv.tbl)
 	args = append(args, lead...)
 	for _, a := range r.Args {
-		args = append(args, ToLua(st.L, a))
+		args = append(args, st.conv.toLua(st.L, a))
 	}
 	c := st.acquire(sv, "method "+r.Method)
 	c.req = r
@@ -325,7 +331,7 @@ func (st *state) answer(c *co, rets []lua.LValue, errv lua.LValue) {
 	if len(rets) > 0 {
 		res = rets[0]
 	}
-	v, err := FromLua(res, "result")
+	v, err := st.conv.fromLua(res, "result")
 	if err == nil {
 		err = st.h.checkSize(v, "result")
 	}

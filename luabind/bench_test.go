@@ -38,18 +38,31 @@ func writeScript(b *testing.B, dir, name, src string) string {
 	return p
 }
 
-const benchSubscriber = `
+// benchSubscriber counts reports; with read set, it also reads two
+// fields of each. options is the final argument of monitorReports ("" for
+// none; a version without options ignores an extra argument, so the
+// baseline runs the same script with default delivery).
+func benchSubscriber(options string, read bool) string {
+	if options != "" {
+		options = ", " + options
+	}
+	body := ""
+	if read {
+		body = "  if c.seq ~= got or c.name ~= \"sensor\" then error(\"bad content\") end\n"
+	}
+	return `
 local bench = require("bench")
 local s = agentd.service("sub")
 local want, got = tonumber(agentd.config.want), 0
-function s:init() self:monitorReports(self.report, "pub", "bench.*") end
+function s:init() self:monitorReports(self.report, "pub", "bench.*"` + options + `) end
 function s:report(pub, subject, c)
   got = got + 1
-  if got == want then bench.done(got) end
+` + body + `  if got == want then bench.done(got) end
 end
 function s:ack() return got end
 s:exportMethod("ack")
 `
+}
 
 // The publisher waits for every subscriber to acknowledge each batch of
 // 1000 reports, so the backlog stays bounded (as flow control would keep
@@ -71,13 +84,15 @@ end
 `
 
 // benchReports publishes b.N five-field tables from one Lua agent to
-// subs Lua subscriber agents and reports deliveries per second.
-func benchReports(b *testing.B, subs int, limit time.Duration) {
+// subs Lua subscriber agents (running benchSubscriber(options, read)) and
+// reports deliveries per second, and CPU time and allocations per
+// delivery. limit is the callback limit (0: none).
+func benchReports(b *testing.B, subs int, options string, read bool, limit time.Duration) {
 	dir := b.TempDir()
 	_, h, done := benchHost(b, 10000, limit)
 	h.opts.Config = func(string) map[string]any { return map[string]any{"want": strconv.Itoa(b.N)} }
 	for i := range subs {
-		if _, err := h.Load(writeScript(b, dir, fmt.Sprintf("sub%d.lua", i), benchSubscriber)); err != nil {
+		if _, err := h.Load(writeScript(b, dir, fmt.Sprintf("sub%d.lua", i), benchSubscriber(options, read))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,14 +104,13 @@ func benchReports(b *testing.B, subs int, limit time.Duration) {
 	client := goClient(b, rt)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	m := startMeter()
 	client.Agent().Post(func() { client.SendRequest(pub.st.svcs[0].rs.Binding().Target(), "go", []any{int64(b.N)}) })
 	for range subs {
 		<-done
 	}
-	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N*subs)/elapsed.Seconds(), "deliveries/s")
+	m.report(b, b.N*subs, "delivery")
 	if st := rt.Stats(); st.ReportsDropped != 0 {
 		b.Fatalf("%d reports dropped", st.ReportsDropped)
 	}
@@ -115,12 +129,21 @@ func goClient(b *testing.B, rt *runtime.Runtime) *runtime.Service {
 	return s
 }
 
-func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1, 0) }
-func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10, 0) }
+func BenchmarkReportsOneToOne(b *testing.B) { benchReports(b, 1, "", false, 0) }
+func BenchmarkReportsOneToTen(b *testing.B) { benchReports(b, 10, "", false, 0) }
+
+// The same with subscribers that read two fields of each report.
+func BenchmarkReportsOneToOneRead(b *testing.B) { benchReports(b, 1, "", true, 0) }
+func BenchmarkReportsOneToTenRead(b *testing.B) { benchReports(b, 10, "", true, 0) }
+
+// Subscribers that ask for read-only views ({view = true}).
+func BenchmarkReportsOneToTenView(b *testing.B)     { benchReports(b, 10, "{view = true}", false, 0) }
+func BenchmarkReportsOneToTenViewRead(b *testing.B) { benchReports(b, 10, "{view = true}", true, 0) }
 
 // The same with the default callback limit of the agentd command (5s):
 // every run of Lua code is then watched (a context on the Lua state).
-func BenchmarkReportsOneToOneLimited(b *testing.B) { benchReports(b, 1, 5*time.Second) }
+func BenchmarkReportsOneToOneLimited(b *testing.B) { benchReports(b, 1, "", false, 5*time.Second) }
+func BenchmarkReportsOneToTenLimited(b *testing.B) { benchReports(b, 10, "", false, 5*time.Second) }
 func BenchmarkCallRoundTripLimited(b *testing.B)   { benchCallRoundTrip(b, 5*time.Second) }
 
 // BenchmarkCallRoundTrip measures self:call between two Lua agents in one
@@ -152,16 +175,23 @@ s:exportMethod("run")
 	client := goClient(b, h.rt)
 	b.ReportAllocs()
 	b.ResetTimer()
+	m := startMeter()
 	client.Agent().Post(func() { client.SendRequest(caller.st.svcs[0].rs.Binding().Target(), "run", []any{int64(b.N)}) })
 	<-done
 	b.StopTimer()
+	m.report(b, b.N, "call")
 }
 
 // BenchmarkIdleAgents starts 10,000 agents, each a small script with one
-// service, and reports the time it took and the memory each one holds
-// (resident set and Go heap, measured after a GC). It ignores b.N.
-func BenchmarkIdleAgents(b *testing.B) {
-	const n = 10000
+// service, and reports the time it took, the CPU time and allocations per
+// start, and the memory each agent holds (resident set and Go heap,
+// measured after a GC). It ignores b.N.
+func BenchmarkIdleAgents(b *testing.B) { benchIdleAgents(b, 10000) }
+
+// BenchmarkIdleAgents1000 is the same with 1,000 agents.
+func BenchmarkIdleAgents1000(b *testing.B) { benchIdleAgents(b, 1000) }
+
+func benchIdleAgents(b *testing.B, n int) {
 	dir := b.TempDir()
 	path := writeScript(b, dir, "idle.lua", `
 local s = agentd.service("idle")
@@ -176,6 +206,7 @@ s:exportMethod("tick")
 	rssBefore, heapBefore := memory()
 	b.ResetTimer()
 	start := time.Now()
+	m := startMeter()
 	scripts := make([]*Script, 0, n)
 	for range n {
 		sc, err := h.Load(path)
@@ -186,10 +217,14 @@ s:exportMethod("tick")
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	m.report(b, n, "start")
+	// what the process holds as the garbage collector left it, then after
+	// a forced collection that returns free memory to the system
+	b.ReportMetric(float64(rss()-rssBefore)/float64(n)/1024, "KiB-RSS-held/agent")
 	rssAfter, heapAfter := memory()
-	b.ReportMetric(elapsed.Seconds()*1000, "ms/10k-starts")
-	b.ReportMetric(float64(rssAfter-rssBefore)/n/1024, "KiB-RSS/agent")
-	b.ReportMetric(float64(heapAfter-heapBefore)/n/1024, "KiB-heap/agent")
+	b.ReportMetric(elapsed.Seconds()*1000, "ms/"+strconv.Itoa(n/1000)+"k-starts")
+	b.ReportMetric(float64(rssAfter-rssBefore)/float64(n)/1024, "KiB-RSS/agent")
+	b.ReportMetric(float64(heapAfter-heapBefore)/float64(n)/1024, "KiB-heap/agent")
 	if got := len(h.rt.ServiceAgents()); got != n {
 		b.Fatalf("%d services registered, want %d", got, n)
 	}
@@ -197,17 +232,22 @@ s:exportMethod("tick")
 }
 
 // memory returns the resident set size and the live heap, after a GC.
-func memory() (rss, heap uint64) {
+func memory() (uint64, uint64) {
 	goruntime.GC()
 	debug.FreeOSMemory()
 	var ms goruntime.MemStats
 	goruntime.ReadMemStats(&ms)
+	return rss(), ms.HeapAlloc
+}
+
+// rss returns the process's resident set size.
+func rss() uint64 {
 	data, err := os.ReadFile("/proc/self/statm")
 	if err == nil {
 		if f := strings.Fields(string(data)); len(f) > 1 {
 			pages, _ := strconv.ParseUint(f[1], 10, 64)
-			rss = pages * uint64(os.Getpagesize())
+			return pages * uint64(os.Getpagesize())
 		}
 	}
-	return rss, ms.HeapAlloc
+	return 0
 }

@@ -32,10 +32,12 @@
 //
 // Files:
 //
-//	host.go        Host: options, compile cache, ScriptError
+//	host.go        Host: options, ScriptError
+//	compilecache.go  compiling each file once per version (filestamp_*.go)
 //	script.go      Script: Load, Stop, dependencies
 //	state.go       a state: creation, the main chunk, hooks, registering services
 //	sandbox.go     the libraries a state gets, within the sandbox
+//	libs.go        the standard libraries, copied into each state from a template
 //	limits.go      bounded replacements of builtins; chunklimits.go: chunk size checks
 //	preamble.go    the preamble's primitives (pcall, resume, call) and their installation
 //	coroutines.go  the callback coroutine scheduler, yield safety
@@ -45,7 +47,21 @@
 //	require.go     require: modules from the script's folder or pack
 //	service.go     the service object; api_*.go: the Lua API
 //	values.go      Lua ↔ Go values; binding.go: bindings and endpoints
+//	convert.go     a state's converter: the same conversions with fewer allocations
+//	view.go        read-only views of report content ({view = true})
 //	reload.go      hot reload of a script: the transaction
+//
+// # Values
+//
+// Report content, request arguments and results cross between states as
+// plain Go values that nobody changes after sending. Each state has a
+// converter (convert.go) that builds Lua tables from them and back; it
+// keeps only immutable things between calls (boxed keys, blocks of boxed
+// numbers, the key list of the last table shape), never a table a script
+// received. It fills gopher-lua's tables directly (tableLayout mirrors
+// LTable's unexported fields, checked field by field at start-up; the fast
+// paths switch themselves off if gopher-lua changes). A subscriber that
+// asks for views gets a userdata over the shared Go value instead.
 //
 // # Abbreviations
 //

@@ -10,12 +10,13 @@ import (
 // Lua state of its own: no runtime, agent, service or sandbox, only the
 // base library. It exists for baselines: agentd bench measures NATS →
 // decode → Lua function with it, so that the figure it compares the
-// exchange with pays the same conversion of content into a Lua table
-// (ToLua) as a script's report callback. A Handler is used by one
-// goroutine at a time.
+// exchange with pays the same conversion of content into a Lua table as
+// a script's report callback (a converter of its own, as each script's
+// state has). A Handler is used by one goroutine at a time.
 type Handler struct {
-	L  *lua.LState
-	fn lua.LValue
+	L    *lua.LState
+	fn   lua.LValue
+	conv converter
 }
 
 // NewHandler runs src, a Lua chunk that returns a function, and keeps that
@@ -44,10 +45,11 @@ func NewHandler(src string) (*Handler, error) {
 	return &Handler{L: L, fn: f}, nil
 }
 
-// Call calls the function with subject and content (converted by ToLua)
-// and returns its first result converted by FromLua.
+// Call calls the function with subject and content, converted as a
+// report callback's are, and returns its first result converted by
+// FromLua.
 func (h *Handler) Call(subject string, content any) (any, error) {
-	if err := h.L.CallByParam(lua.P{Fn: h.fn, NRet: 1, Protect: true}, lua.LString(subject), ToLua(h.L, content)); err != nil {
+	if err := h.L.CallByParam(lua.P{Fn: h.fn, NRet: 1, Protect: true}, h.conv.str(subject), h.conv.toLua(h.L, content)); err != nil {
 		return nil, err
 	}
 	r := h.L.Get(-1)

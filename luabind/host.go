@@ -2,7 +2,6 @@ package luabind
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/agentd/agentd/internal/regfile"
 	"github.com/agentd/agentd/internal/wire"
 	"github.com/agentd/agentd/runtime"
 	lua "github.com/yuin/gopher-lua"
@@ -71,9 +69,10 @@ type Host struct {
 
 	printMu sync.Mutex
 
-	mu      sync.Mutex
-	protos  map[string]*compiled
-	sandbox Sandbox // guarded by mu: may change while running
+	mu        sync.Mutex
+	protos    map[string]*compiled // by absolute path
+	fileReads atomic.Int64         // files read by compile, for tests
+	sandbox   Sandbox              // guarded by mu: may change while running
 
 	maxContent atomic.Int64 // Options.MaxContentSize, or as SetMaxContentSize changed it
 
@@ -88,11 +87,8 @@ type Host struct {
 	endpointMT *lua.LTable
 	failureMT  *lua.LTable
 	agentdMT   *lua.LTable
-}
-
-type compiled struct {
-	sum   [32]byte
-	proto *lua.FunctionProto
+	viewMT     *lua.LTable  // metatable of read-only report views
+	libs       *libTemplate // the standard libraries, copied into each state (nil: opened in each)
 }
 
 //go:embed preamble.lua
@@ -132,6 +128,7 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 	h.done = h.tmpl.NewUserData()
 	h.mark = h.tmpl.NewUserData()
 	h.buildShared()
+	h.libs = newLibTemplate()
 	return h
 }
 
@@ -193,38 +190,6 @@ func (e *ScriptError) Error() string {
 func (h *Host) Compile(path string) error {
 	_, _, err := h.compile(path)
 	return err
-}
-
-// compile reads and compiles the file at path; it also returns the
-// SHA-256 of the content it compiled.
-func (h *Host) compile(path string) (*lua.FunctionProto, [32]byte, error) {
-	name := DisplayPath(path)
-	data, err := regfile.Read(path)
-	if err != nil {
-		return nil, [32]byte{}, &ScriptError{File: name, Msg: "cannot read: " + regfile.Reason(err)}
-	}
-	sum := sha256.Sum256(data)
-	h.mu.Lock()
-	c := h.protos[path]
-	h.mu.Unlock()
-	if c != nil && c.sum == sum {
-		return c.proto, sum, nil
-	}
-	chunk, err := parse.Parse(bytes.NewReader(data), name)
-	if err != nil {
-		return nil, sum, syntaxError(name, data, err)
-	}
-	if ce := checkChunk(chunk, name); ce != nil {
-		return nil, sum, &ScriptError{File: name, Line: ce.line, Msg: ce.msg}
-	}
-	proto, err := lua.Compile(chunk, name)
-	if err != nil {
-		return nil, sum, syntaxError(name, data, err)
-	}
-	h.mu.Lock()
-	h.protos[path] = &compiled{sum: sum, proto: proto}
-	h.mu.Unlock()
-	return proto, sum, nil
 }
 
 func syntaxError(name string, data []byte, err error) *ScriptError {

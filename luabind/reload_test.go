@@ -566,3 +566,31 @@ func TestDepHashesAreWhatWasRead(t *testing.T) {
 		e.close()
 	})
 }
+
+// With the exchange on, content over its size limit is an error at the
+// sending call: publishReport, sendRequest, call, resumeResponse; a
+// method's result over it fails the request with 52.
+func TestContentSizeLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newReloadEnv(t)
+		e.h.SetMaxContentSize(100)
+		e.load("s.lua", `
+local s = agentd.service("s")
+function s:big() return string.rep("x", 200) end
+s:exportMethod("big")
+function s:init()
+  print(pcall(self.publishReport, self, "a", string.rep("x", 200)))
+  print(pcall(self.publishReport, self, "a", string.rep("x", 50)))
+  print(pcall(self.sendRequest, self, "s", "big", string.rep("x", 200)))
+  local ok, f = pcall(self.call, self, "s", "big")
+  print(ok, f.error)
+end
+`)
+		synctest.Wait()
+		expectOutput(t, e.takeOutput(), "false\tpublishReport: content is too large: over 100 bytes encoded, the exchange's limit\n"+
+			"true\n"+
+			"false\tsendRequest: args is too large: over 100 bytes encoded, the exchange's limit\n"+
+			"false\t52\n")
+		e.close()
+	})
+}

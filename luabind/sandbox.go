@@ -22,21 +22,7 @@ var stateOptions = lua.Options{
 // without bound are replaced by bounded ones (limits.go).
 func (st *state) openLibraries(sb Sandbox) {
 	L := st.L
-	for _, lib := range []struct {
-		name string
-		open lua.LGFunction
-	}{
-		{lua.BaseLibName, lua.OpenBase},
-		{lua.TabLibName, lua.OpenTable},
-		{lua.StringLibName, lua.OpenString},
-		{lua.MathLibName, lua.OpenMath},
-		{lua.CoroutineLibName, lua.OpenCoroutine},
-		{lua.OsLibName, lua.OpenOs},
-	} {
-		L.Push(L.NewFunction(lib.open))
-		L.Push(lua.LString(lib.name))
-		L.Call(1, 0)
-	}
+	st.h.openLibs(L)
 	if sb.AllowIO {
 		L.Push(L.NewFunction(lua.OpenIo))
 		L.Push(lua.LString(lua.IoLibName))

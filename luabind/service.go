@@ -28,7 +28,7 @@ func (st *state) newSvc(cfg runtime.ServiceConfig) (*svc, error) {
 	if st.reloading {
 		rs.Hold()
 	}
-	sv := &svc{st: st, rs: rs, tbl: st.L.NewTable()}
+	sv := &svc{st: st, rs: rs, tbl: smallTable(st.L)}
 	ud := st.L.NewUserData()
 	ud.Value = sv
 	mt := st.L.CreateTable(0, 4)
@@ -192,7 +192,10 @@ func value(L *lua.LState, fname string, n int, root string) any {
 // a result: like value, and also refused when its encoded size is over
 // the exchange's limit (Options.MaxContentSize).
 func (st *state) content(L *lua.LState, fname string, n int, root string) any {
-	v := value(L, fname, n, root)
+	v, verr := st.conv.fromLua(L.Get(n), root)
+	if verr != nil {
+		L.RaiseError("%s: %s", fname, verr.Error())
+	}
 	if err := st.h.checkSize(v, root); err != nil {
 		L.RaiseError("%s: %s", fname, err.Error())
 	}

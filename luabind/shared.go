@@ -48,6 +48,7 @@ func (h *Host) buildShared() {
 	log := L.NewUserData()
 	log.Metatable = logMT
 	agentd.RawSetString("log", log)
+	h.viewMT = viewMeta(L)
 	h.agentdMT = L.CreateTable(0, 2)
 	h.agentdMT.RawSetString("__index", agentd)
 	h.agentdMT.RawSetString("__metatable", lua.LString("agentd"))

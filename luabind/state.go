@@ -48,6 +48,7 @@ type state struct {
 	methods      *lua.LTable           // per-state method table (holds call)
 	agentd       *lua.LTable
 	body         *lua.LFunction // the callback coroutine body from the preamble
+	conv         converter      // Lua ↔ Go values of reports, requests and results
 	closed       bool
 }
 
@@ -123,6 +124,7 @@ func (h *Host) newState(sc *Script, agent *runtime.Agent) *state {
 		h.wd.add(st.lim)
 	}
 	st.installPreamble()
+	st.installViewIteration()
 
 	g := L.G.Global
 	g.RawSetString("print", L.NewFunction(st.print))

@@ -37,3 +37,25 @@ func BenchmarkLuaTableConstructor(b *testing.B) {
 	L.Push(lua.LNumber(b.N))
 	L.Call(1, 0)
 }
+
+// The same through a state's converter, as report delivery does.
+func BenchmarkConverterToLua5Fields(b *testing.B) {
+	L := lua.NewState(stateOptions)
+	defer L.Close()
+	c := &converter{}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.toLua(L, benchContent)
+	}
+}
+
+func BenchmarkConverterFromLua5Fields(b *testing.B) {
+	L := lua.NewState(stateOptions)
+	defer L.Close()
+	c := &converter{}
+	t := c.toLua(L, benchContent)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = c.fromLua(t, "content")
+	}
+}

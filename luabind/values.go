@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -46,7 +47,18 @@ func (e *ValueError) setPath(root string) {
 // keys 1..n), map[string]any (for tables with string keys; an empty table
 // too). Anything else is a *ValueError naming the path from root.
 func FromLua(v lua.LValue, root string) (any, error) {
-	x, err := fromLua(v, 0)
+	return (*converter)(nil).fromLua(v, root)
+}
+
+// fromLua is FromLua with this converter's savings (c may be nil).
+func (c *converter) fromLua(v lua.LValue, root string) (any, error) {
+	x, err := c.from(v, 0)
+	if err != nil && (c == nil || !c.ordered) {
+		// find the error tables show first in their own key order
+		if _, e := (&converter{ordered: true}).from(v, 0); e != nil {
+			err = e
+		}
+	}
 	if err != nil {
 		err.setPath(root)
 		if err.deep {
@@ -57,18 +69,28 @@ func FromLua(v lua.LValue, root string) (any, error) {
 	return x, nil
 }
 
-// fromLua converts v. The error path is built only while an error
+// from converts lv. The error path is built only while an error
 // unwinds, so a successful conversion spends nothing on it.
-func fromLua(v lua.LValue, depth int) (any, *ValueError) {
-	switch v := v.(type) {
+func (c *converter) from(lv lua.LValue, depth int) (any, *ValueError) {
+	switch v := lv.(type) {
 	case *lua.LNilType:
 		return nil, nil
 	case lua.LBool:
 		return bool(v), nil
 	case lua.LNumber:
-		return numberFromLua(v), nil
+		if c == nil {
+			return numberFromLua(v), nil
+		}
+		f := float64(v)
+		if f == math.Trunc(f) && f >= -maxExactInt && f <= maxExactInt {
+			return c.integer(int64(f)), nil
+		}
+		return anyFromWord(float64Type, &lv), nil
 	case lua.LString:
-		return string(v), nil
+		if c == nil {
+			return string(v), nil
+		}
+		return anyFromWord(stringType, &lv), nil
 	case *lua.LTable:
 		if v.Metatable != lua.LNil && svcOf(v) != nil {
 			return nil, &ValueError{Msg: "a service object cannot be sent (send its name or serviceAddress())"}
@@ -76,9 +98,13 @@ func fromLua(v lua.LValue, depth int) (any, *ValueError) {
 		if depth >= MaxDepth {
 			return nil, &ValueError{Msg: fmt.Sprintf("tables nested deeper than %d", MaxDepth), deep: true}
 		}
-		return tableFromLua(v, depth)
+		return c.tableFrom(v, depth)
+	case *lua.LUserData:
+		if x, ok := viewValue(v); ok {
+			return x, nil // the content it shows, shared as it was delivered
+		}
 	}
-	return nil, &ValueError{Msg: v.Type().String() + " cannot be sent"}
+	return nil, &ValueError{Msg: lv.Type().String() + " cannot be sent"}
 }
 
 func numberFromLua(n lua.LNumber) any {
@@ -94,7 +120,7 @@ func numberFromLua(n lua.LNumber) any {
 // the array part with RawGetInt and the rest with Next, which hands out
 // the table's own key values: gopher-lua's ForEach would allocate a new
 // boxed key for every entry.
-func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
+func (c *converter) tableFrom(t *lua.LTable, depth int) (any, *ValueError) {
 	n := t.Len()
 	var arr []any
 	holes := 0
@@ -106,12 +132,17 @@ func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
 				holes++
 				continue
 			}
-			x, err := fromLua(v, depth+1)
+			x, err := c.from(v, depth+1)
 			if err != nil {
 				err.segments = append(err.segments, "["+strconv.Itoa(i)+"]")
 				return nil, err
 			}
 			arr[i-1] = x
+		}
+	}
+	if n == 0 && fastTables && (c == nil || !c.ordered) {
+		if m, ok, err := c.mapFrom(t, depth); ok {
+			return m, err
 		}
 	}
 	var (
@@ -128,7 +159,7 @@ func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
 	for ; k != lua.LNil; k, v = t.Next(k) {
 		switch key := k.(type) {
 		case lua.LString:
-			x, err := fromLua(v, depth+1)
+			x, err := c.from(v, depth+1)
 			if err != nil {
 				err.segments = append(err.segments, keySegment(string(key)))
 				return nil, err
@@ -159,7 +190,7 @@ func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
 		full := make([]any, count)
 		copy(full, arr)
 		for _, i := range extra {
-			x, err := fromLua(t.RawGetInt(i), depth+1)
+			x, err := c.from(t.RawGetInt(i), depth+1)
 			if err != nil {
 				err.segments = append(err.segments, "["+strconv.Itoa(i)+"]")
 				return nil, err
@@ -173,6 +204,29 @@ func tableFromLua(t *lua.LTable, depth int) (any, *ValueError) {
 		return map[string]any{}, nil
 	}
 	return m, nil
+}
+
+// mapFrom converts a table that has string keys only, reading gopher-lua's
+// string map directly (Next looks every key up twice) into a map of the
+// right size; ok is false for any other table. Its errors depend on Go's
+// map order: fromLua converts again in order to report the first one.
+func (c *converter) mapFrom(t *lua.LTable, depth int) (m map[string]any, ok bool, err *ValueError) {
+	tl := (*tableLayout)(unsafe.Pointer(t))
+	if len(tl.dict) > 0 || len(tl.strdict) == 0 {
+		return nil, false, nil
+	}
+	m = make(map[string]any, len(tl.strdict))
+	for k, v := range tl.strdict {
+		if v == lua.LNil {
+			continue
+		}
+		x, err := c.from(v, depth+1)
+		if err != nil {
+			return nil, true, err
+		}
+		m[k] = x
+	}
+	return m, true, nil
 }
 
 func keySegment(k string) string {
@@ -231,29 +285,13 @@ func findCycle(v lua.LValue, err *ValueError) {
 // Types outside the plain set are converted with fmt's %v into a string,
 // so a Go embedder's mistake shows up as text rather than a crash.
 func ToLua(L *lua.LState, v any) lua.LValue {
+	return (*converter)(nil).toLua(L, v)
+}
+
+// otherToLua converts the Go types outside the plain set that Go
+// embedders commonly pass.
+func otherToLua(L *lua.LState, v any) lua.LValue {
 	switch v := v.(type) {
-	case nil:
-		return lua.LNil
-	case bool:
-		return lua.LBool(v)
-	case int64:
-		return lua.LNumber(v)
-	case float64:
-		return lua.LNumber(v)
-	case string:
-		return lua.LString(v)
-	case map[string]any:
-		t := L.CreateTable(0, len(v))
-		for k, x := range v {
-			t.RawSetString(k, ToLua(L, x))
-		}
-		return t
-	case []any:
-		t := L.CreateTable(len(v), 0)
-		for i, x := range v {
-			t.RawSetInt(i+1, ToLua(L, x))
-		}
-		return t
 	case int:
 		return lua.LNumber(v)
 	case int32:

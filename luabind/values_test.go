@@ -109,7 +109,97 @@ func FuzzValues(f *testing.F) {
 		if !equalValues(got, again) {
 			t.Fatalf("%q: round trip changed %#v into %#v", expr, got, again)
 		}
+		// a state's converter gives the same values
+		c := &converter{}
+		viaConv, err := c.fromLua(v, "content")
+		if err != nil || !equalValues(got, viaConv) {
+			t.Fatalf("%q: converter gave %#v, %v; want %#v", expr, viaConv, err, got)
+		}
+		again, err = c.fromLua(c.toLua(L, got), "content")
+		if err != nil || !equalValues(got, again) {
+			t.Fatalf("%q: converter round trip gave %#v, %v; want %#v", expr, again, err, got)
+		}
 	})
+}
+
+// TestFastTables checks that tables the converter fills directly behave
+// as tables filled through gopher-lua's API: reading, iterating, and
+// changing them afterwards (new keys, removed keys) from Lua.
+func TestFastTables(t *testing.T) {
+	if !fastTables {
+		t.Fatal("gopher-lua's LTable no longer has the layout convert.go mirrors: check tableLayout against the new version")
+	}
+	L := lua.NewState(stateOptions)
+	defer L.Close()
+	lua.OpenBase(L)
+	lua.OpenTable(L)
+	c := &converter{}
+	content := map[string]any{"seq": int64(123456), "name": "sensor", "ok": true, "value": 1.5, "none": nil,
+		"list": []any{int64(1), "two"}, "nested": map[string]any{"x": int64(-7)}}
+	for round := range 3 { // the second and third rounds use the interned keys
+		tbl := c.toLua(L, content)
+		L.SetGlobal("t", tbl)
+		if err := L.DoString(`
+			local keys = {}
+			for k, v in pairs(t) do keys[#keys + 1] = k .. "=" .. tostring(type(v) == "table" and #v or v) end
+			table.sort(keys)
+			before = table.concat(keys, " ")
+			t.seq = nil
+			t.added = "new"
+			t.name = "changed"
+			keys = {}
+			for k, v in pairs(t) do keys[#keys + 1] = k .. "=" .. tostring(type(v) == "table" and #v or v) end
+			table.sort(keys)
+			after = table.concat(keys, " ")
+			nested = t.nested.x .. " " .. t.list[2] .. " " .. tostring(next({}))
+		`); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]string{
+			"before": "list=2 name=sensor nested=0 ok=true seq=123456 value=1.5",
+			"after":  "added=new list=2 name=changed nested=0 ok=true value=1.5",
+			"nested": "-7 two nil",
+		} {
+			if got := L.GetGlobal(name).String(); got != want {
+				t.Errorf("round %d: %s = %q, want %q", round, name, got, want)
+			}
+		}
+		if content["seq"] != int64(123456) || content["name"] != "sensor" {
+			t.Fatalf("changing the table changed the Go value: %v", content)
+		}
+	}
+	if len(c.strs) == 0 {
+		t.Error("no key was interned")
+	}
+
+	// Tables of the same keys share a shape; other keys of the same count
+	// do not; adding a key to one table changes no other.
+	keysOf := func(v lua.LValue) string {
+		L.SetGlobal("t", v)
+		if err := L.DoString(`
+			local keys = {}
+			for k, v in pairs(t) do keys[#keys + 1] = k .. "=" .. tostring(v) end
+			table.sort(keys)
+			result = table.concat(keys, " ")`); err != nil {
+			t.Fatal(err)
+		}
+		return L.GetGlobal("result").String()
+	}
+	first := c.toLua(L, map[string]any{"a": int64(1), "b": int64(2)})
+	second := c.toLua(L, map[string]any{"a": int64(3), "b": int64(4)})
+	if c.shape == nil {
+		t.Fatal("no shape was kept")
+	}
+	other := c.toLua(L, map[string]any{"a": int64(5), "c": int64(6)})
+	first.(*lua.LTable).RawSetString("added", lua.LTrue)
+	for v, want := range map[lua.LValue]string{first: "a=1 added=true b=2", second: "a=3 b=4", other: "a=5 c=6"} {
+		if got := keysOf(v); got != want {
+			t.Errorf("table has %q, want %q", got, want)
+		}
+	}
+	if got := keysOf(c.toLua(L, map[string]any{"a": int64(7), "b": int64(8)})); got != "a=7 b=8" {
+		t.Errorf("after another shape: %q", got)
+	}
 }
 
 // equalValues is reflect.DeepEqual, except that NaN equals NaN.

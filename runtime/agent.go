@@ -227,6 +227,9 @@ func (a *Agent) runBatch(batch []entry, i int) (next int) {
 			a.dispatch(e)
 		}
 		a.mb.done(e)
+		if len(a.congested) > 0 {
+			a.backpressure() // between entries: no callback is running
+		}
 	}
 	return i
 }
@@ -236,8 +239,23 @@ func (a *Agent) runBatch(batch []entry, i int) (next int) {
 // processed first, so a priority job that reschedules itself cannot
 // starve the mailbox (or an orderly stop).
 func (a *Agent) runPriority() {
-	for n := len(a.priority); n > 0 && len(a.priority) > 0 && !a.stopping; n-- {
-		a.runJob(&a.priority)
+	n := len(a.priority)
+	if n == 0 {
+		return
+	}
+	due := a.priority[:n:n]
+	a.priority = a.priority[n:]
+	if len(a.priority) == 0 {
+		a.priority = nil
+	}
+	for i, act := range due {
+		due[i] = nil
+		if a.stopping {
+			break
+		}
+		if act.current() {
+			a.safely(func() { act.fire() })
+		}
 	}
 }
 
@@ -342,8 +360,9 @@ func (a *Agent) safely(fn func()) {
 // subscriber; after it the agent goes on, and the log says so.
 const MaxBackpressure = 10 * time.Second
 
-// backpressure makes the agent wait, after a registry change of its own,
-// until every other agent it pushed over the bound of queued
+// backpressure makes the agent wait, after the entry that made a registry
+// change of its own (never inside a callback, so the wait counts against
+// no callback's time limit), until every other agent it pushed over the bound of queued
 // announcements (Options.MailboxSize) has worked them down to half. So a
 // service that churns cannot grow a slow subscriber's backlog without
 // bound, and announcements are still never dropped. The wait ends early

@@ -101,7 +101,13 @@ func (b *Binding) Target() Target { return Target{b: b} }
 type Target struct {
 	name string
 	b    *Binding
+	addr string // an agent named by its address alone (see Address)
 }
+
+// Address returns a Target for the service agent with that address
+// (identity), visible now or not: subscriptions to it attach whenever it
+// is registered.
+func Address(addr string) Target { return Target{addr: addr} }
 
 // Named returns a Target for every service called name.
 func Named(name string) Target { return Target{name: name} }
@@ -121,6 +127,9 @@ func (t Target) Name() string {
 func (t Target) key() targetKey {
 	if t.b != nil {
 		return targetKey{identity: t.b.identity}
+	}
+	if t.addr != "" {
+		return targetKey{identity: t.addr}
 	}
 	return targetKey{name: t.name}
 }

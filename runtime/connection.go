@@ -40,7 +40,10 @@ type ConnectionEvent struct {
 // registered, so a script loaded after the exchange connected still
 // learns that it is. It may be called from any goroutine.
 func (rt *Runtime) AnnounceConnection(ev ConnectionEvent) {
+	// under connMu, so that the remembered state, the generation and the
+	// order of the notices pushed agree (see tellConnections)
 	rt.connMu.Lock()
+	defer rt.connMu.Unlock()
 	if ev.State == ConnectionActive {
 		if rt.conns == nil {
 			rt.conns = make(map[string]ConnectionEvent)
@@ -49,11 +52,14 @@ func (rt *Runtime) AnnounceConnection(ev ConnectionEvent) {
 	} else {
 		delete(rt.conns, ev.Key)
 	}
-	rt.connMu.Unlock()
+	rt.connGen++
+	gen := rt.connGen
 	for _, a := range rt.agentsSnapshot() {
 		a.mb.push(entry{kind: entryNotice, fn: func() {
 			for _, s := range a.Services() {
-				if s.life == lifeLive && s.hooks.Connection != nil {
+				// a service told the state at its registration already
+				// knows of the events before it
+				if s.life == lifeLive && s.hooks.Connection != nil && s.connSeen < gen {
 					s.hooks.Connection(ev)
 				}
 			}
@@ -62,19 +68,20 @@ func (rt *Runtime) AnnounceConnection(ev ConnectionEvent) {
 }
 
 // tellConnections queues, for a service just registered, an ACTIVE event
-// for each connection active now.
+// for each connection active now, and records that it knows the state up
+// to now.
 func (s *Service) tellConnections() {
 	rt := s.rt
 	rt.connMu.Lock()
+	defer rt.connMu.Unlock()
+	s.connSeen = rt.connGen
 	if len(rt.conns) == 0 || s.hooks.Connection == nil {
-		rt.connMu.Unlock()
 		return
 	}
 	evs := make([]ConnectionEvent, 0, len(rt.conns))
 	for _, ev := range rt.conns {
 		evs = append(evs, ev)
 	}
-	rt.connMu.Unlock()
 	slices.SortFunc(evs, func(x, y ConnectionEvent) int { return strings.Compare(x.Key, y.Key) })
 	b := s.b
 	s.agent.mb.push(entry{kind: entryNotice, fn: func() {

@@ -41,6 +41,8 @@
 // Lock order: Registry lock, then a publisher's lock (its subscriber list
 // and report cache), then a mailbox lock. No callback ever runs with a lock
 // held; announcements are queued, not called.
+// The connection lock (exchange connection events) is taken before the
+// runtime's lock on its list of agents, and before mailbox locks.
 //
 // # Values
 //

@@ -38,6 +38,21 @@ func (s *Service) Hold() {
 	}
 }
 
+// unadopt gives a held service that adopted a predecessor a binding of its
+// own again (a new identity): its predecessor ended before the commit.
+func (s *Service) unadopt() {
+	old := s.b
+	nb := &Binding{name: old.name, audience: old.audience, identity: s.rt.nextIdentity(), process: s.rt.process,
+		location: Local, agent: s.agent, svc: s, reg: old.reg}
+	s.pubMu.Lock()
+	s.b = nb
+	s.pubMu.Unlock()
+	for _, sub := range s.repSubs {
+		sub.binding = nb
+	}
+	s.predecessor = nil
+}
+
 // DestroyPending reports whether the held service s will be destroyed
 // when its version is committed (Destroy was called while it was held).
 func (s *Service) DestroyPending() bool { return s.life == lifeHeld && s.destroyAtCommit }
@@ -85,6 +100,13 @@ func (a *Agent) Commit(next []*Service, remove []*Service) error {
 		s.Destroy()
 	}
 	for _, s := range next {
+		if p := s.predecessor; p != nil && p.life != lifeLive {
+			// a removed service's destroy hook destroyed it: its successor
+			// starts as a new service, with an identity of its own
+			s.unadopt()
+		}
+	}
+	for _, s := range next {
 		if s.predecessor != nil {
 			s.rt.reg.handOver(s.predecessor, s)
 			s.predecessor.retire()
@@ -111,7 +133,6 @@ func (a *Agent) Commit(next []*Service, remove []*Service) error {
 			s.Destroy()
 		}
 	}
-	a.backpressure()
 	return nil
 }
 

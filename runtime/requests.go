@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -98,11 +99,18 @@ type Request struct {
 	target *Service // the service that took the request
 	from   *Service
 
-	answered bool
-	result   any
-	failure  *Failure
-	seq      uint64 // arrival order at the target
+	answered  bool
+	result    any
+	failure   *Failure
+	seq       uint64      // arrival order at the target
+	abandoned atomic.Bool // the sender stopped waiting (timeout, ignored, destroyed)
 }
+
+// Abandoned reports whether the sender stopped waiting for the answer (its
+// conversation timed out, was ignored, or the sender was destroyed): an
+// answer would be dropped. It may be called from any goroutine; whoever
+// carries a request elsewhere can stop there too.
+func (r *Request) Abandoned() bool { return r.abandoned.Load() }
 
 // To returns the binding the request was addressed to.
 func (r *Request) To() *Binding { return r.to }
@@ -146,8 +154,15 @@ func (r *Request) failWithdrawn() {
 }
 
 // pending is a conversation a service started and still waits on.
+// abandon ends a conversation without its answer.
+func (p *pending) abandon() {
+	p.req.abandoned.Store(true)
+	p.stop()
+}
+
 type pending struct {
 	id        string
+	req       *Request
 	onResult  func(result any, id string)
 	onFailure func(*Failure)
 	timer     *time.Timer
@@ -204,8 +219,8 @@ func (s *Service) SendRequest(target Target, method string, args []any) string {
 	if s.outgoing == nil {
 		s.outgoing = make(map[string]*pending)
 	}
-	s.outgoing[id] = &pending{id: id}
 	r := &Request{ID: id, Method: method, Args: args, Sender: s.b, from: s}
+	s.outgoing[id] = &pending{id: id, req: r}
 	if s.hold(func() {
 		r.Sender = s.b // Adopt may have given it its kept identity since
 		s.route(r, target)
@@ -219,12 +234,25 @@ func (s *Service) SendRequest(target Target, method string, args []any) string {
 // route delivers a request to its target's mailbox, or fails it.
 func (s *Service) route(r *Request, target Target) {
 	b := target.b
-	if b == nil {
+	switch {
+	case b == nil && target.addr != "":
+		b = s.rt.reg.lookupAddress(target.addr)
+	case b == nil:
 		b = s.rt.reg.firstNamed(target.name)
+	case b.location == Remote && b.withdrawn.Load():
+		// a remote service seen again after a lost connection has a new
+		// binding: the same agent, by identity
+		if again := s.rt.reg.lookupAddress(b.identity); again != nil {
+			b = again
+		}
+	}
+	name := target.name
+	if target.addr != "" {
+		name = target.addr
 	}
 	switch {
 	case b == nil:
-		r.Fail(NewFailure(ClientServiceUnavailable, target.name))
+		r.Fail(NewFailure(ClientServiceUnavailable, name))
 	case b.withdrawn.Load() || b.agent == nil:
 		r.failWithdrawn()
 	default:
@@ -267,7 +295,7 @@ func (s *Service) ProcessFailure(id string, fn func(*Failure), timeout time.Dura
 // IgnoreResponse forgets conversation id: its answer will be dropped.
 func (s *Service) IgnoreResponse(id string) {
 	if p := s.outgoing[id]; p != nil {
-		p.stop()
+		p.abandon()
 		delete(s.outgoing, id)
 	}
 }
@@ -281,6 +309,7 @@ func (s *Service) timeoutConversation(p *pending) {
 	}
 	delete(s.outgoing, p.id)
 	p.timer = nil
+	p.req.abandoned.Store(true)
 	s.rt.stats.Failures.Add(1)
 	if p.onFailure != nil {
 		f := NewFailure(ClientRequestTimeout, "")

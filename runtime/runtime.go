@@ -84,8 +84,9 @@ type Runtime struct {
 	shutdown shutdownState
 
 	// active exchange connections by key (see AnnounceConnection)
-	connMu sync.Mutex
-	conns  map[string]ConnectionEvent
+	connMu  sync.Mutex
+	conns   map[string]ConnectionEvent
+	connGen uint64 // connection events announced so far
 }
 
 // New returns a runtime with no agents.

@@ -123,6 +123,7 @@ type Service struct {
 	arrivals uint64 // requests taken so far, to order incoming
 	outgoing map[string]*pending
 	timeout  time.Duration // 0: the runtime's default
+	connSeen uint64        // the connection events it knows of (see tellConnections)
 
 	// publishers counts, per publisher, the attached subscriptions of this
 	// service; guarded by the registry lock.
@@ -254,7 +255,6 @@ func (s *Service) Register() error {
 	s.setLife(lifeLive)
 	s.initGroups = nil
 	s.tellConnections()
-	s.agent.backpressure()
 	return nil
 }
 
@@ -271,7 +271,6 @@ func (s *Service) JoinGroup(g string) error {
 		}
 	case lifeLive:
 		s.rt.reg.joinGroup(s.b, g)
-		s.agent.backpressure()
 	default:
 		return ErrDestroyed
 	}
@@ -285,7 +284,6 @@ func (s *Service) LeaveGroup(g string) {
 		s.initGroups = slices.DeleteFunc(s.initGroups, func(x string) bool { return x == g })
 	case lifeLive:
 		s.rt.reg.leaveGroup(s.b, g)
-		s.agent.backpressure()
 	}
 }
 
@@ -317,7 +315,6 @@ func (s *Service) Destroy() {
 		s.agent.safely(s.hooks.Destroy)
 	}
 	s.end(from, NewFailure(ServerApplicationError, withdrawnDetails))
-	s.agent.backpressure()
 }
 
 // withdrawnDetails is the failure detail of requests a destroyed service
@@ -348,7 +345,7 @@ func (s *Service) end(from life, unanswered *Failure) {
 	}
 	s.incoming = nil
 	for _, p := range s.outgoing {
-		p.stop()
+		p.abandon()
 	}
 	s.outgoing = nil
 	s.methods = nil
@@ -356,13 +353,21 @@ func (s *Service) end(from life, unanswered *Failure) {
 	if from != lifeRetired && s.predecessor == nil {
 		s.b.markWithdrawn() // the binding is its own, not one handed over
 	}
-	if s.successor != nil && s.successor.predecessor == s {
-		s.successor.predecessor = nil
+	// take s out of the chain of versions: a retired version before it
+	// now speaks for the one after it (see publish), and the one after
+	// finds requests held by the one before (see PendingRequest)
+	pred, succ := s.predecessor, s.successor
+	if pred != nil && pred.successor == s {
+		pred.pubMu.Lock()
+		pred.successor = succ
+		pred.pubMu.Unlock()
 	}
-	if s.predecessor != nil && s.predecessor.successor == s {
-		s.predecessor.successor = nil
+	if succ != nil && succ.predecessor == s {
+		succ.predecessor = pred
 	}
+	s.pubMu.Lock()
 	s.successor, s.predecessor = nil, nil
+	s.pubMu.Unlock()
 	s.agent.services = slices.DeleteFunc(s.agent.services, func(x *Service) bool { return x == s })
 }
 

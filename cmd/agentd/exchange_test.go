@@ -111,6 +111,7 @@ function echo:handleSubscription(s)
   print("echo: subscription " .. (s.status == agentd.SUBSCRIPTION_REQUESTED and "requested" or "withdrawn") ..
     " by " .. s.subscriber:serviceName() .. " remote=" .. tostring(s.subscriber:serviceLocation() == agentd.SERVICE_REMOTE) ..
     " pattern=" .. s.pattern)
+  if s.status == agentd.SUBSCRIPTION_REQUESTED then self:sendReport(s.subscriber, "echo.private", "just you") end
 end
 function echo:tick(n) for i = 1, n do self:publishReport("echo.n", i) end end
 echo:exportMethod("tick")
@@ -171,6 +172,7 @@ end
 		"user: echo available remote=true process=true",
 		"user: publisher available",
 		"user: report echo.boot cached",
+		"user: report echo.private just you",
 		"user: echo 42",
 		"user: later x",
 		"user: boom 57 true",

@@ -8,12 +8,15 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/agentd/agentd/internal/daemon"
 	"github.com/agentd/agentd/internal/wire"
 	"github.com/agentd/agentd/luabind"
 	"github.com/nats-io/nats-server/v2/server"
@@ -36,7 +39,8 @@ import (
 //	raw-req   calls raw-echo with `inflight` requests in flight, as
 //	          lua/caller.lua does
 //
-// Each prints the same BENCH lines as the Lua drivers.
+// Each prints the same BENCH lines as the Lua drivers, and runs with the
+// garbage collector target agentd run sets (unless GOGC is set).
 
 const (
 	rawSubject  = "bench.raw"
@@ -96,6 +100,9 @@ func Peer(ctx context.Context, args []string, stdout io.Writer) error {
 	listen := fs.String("listen", "", "embed a NATS server listening on this address, as an agentd hub does, and join it in-process")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(daemon.GCPercent) // as agentd run does
 	}
 	opts := []nats.Option{nats.Name("agentd-bench " + role), nats.MaxReconnects(0)}
 	if *listen != "" {

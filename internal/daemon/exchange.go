@@ -185,9 +185,6 @@ func (d *Daemon) reconfigureExchange(prev, next *config.Config) {
 		d.x.Remove(cfg)
 		d.log.Info("exchange endpoint removed", "connect", strings.Join(cfg.Connect, ","), "group", cfg.Group)
 	}
-	if len(next.Exchange) > 0 {
-		d.host.SetMaxContentSize(exchange.MaxContentSize)
-	}
 	for _, i := range added {
 		x := next.Exchange[i]
 		if err := d.x.Add(endpointConfig(x)); err != nil {
@@ -195,8 +192,5 @@ func (d *Daemon) reconfigureExchange(prev, next *config.Config) {
 			continue
 		}
 		d.log.Info("exchange endpoint added", "connect", strings.Join(x.Connect, ","), "group", x.Group)
-	}
-	if len(next.Exchange) == 0 {
-		d.host.SetMaxContentSize(0)
 	}
 }

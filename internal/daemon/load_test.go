@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -89,12 +91,28 @@ func TestReloadUnderLoadLosesNothing(t *testing.T) {
 // so the rate comes out above 50,000/s; it is reported). It ignores b.N.
 func BenchmarkReloadUnderLoad(b *testing.B) {
 	const total = 400000
+	var ms0, ms1 goruntime.MemStats
+	goruntime.ReadMemStats(&ms0)
+	cpu0 := processCPU()
 	received, gaps, dups, rate, dropped := reloadUnderLoad(b, "100ms", total, 700, 20)
+	cpu := processCPU() - cpu0
+	goruntime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(cpu.Nanoseconds())/total, "cpu-ns/report")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/total, "allocs/report")
 	b.ReportMetric(float64(total-received), "lost")
 	b.ReportMetric(float64(gaps), "gaps")
 	b.ReportMetric(float64(dups), "duplicates")
 	b.ReportMetric(float64(dropped), "dropped")
 	b.ReportMetric(rate, "reports/s")
+}
+
+// processCPU returns the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSaveToServing saves a script 100 times and measures, for each

@@ -48,42 +48,49 @@ func kind(m fs.FileMode) string {
 // symbolic links. It refuses, without blocking, anything else, and a file
 // larger than MaxSize.
 func Read(path string) ([]byte, error) {
+	data, _, err := ReadInfo(path)
+	return data, err
+}
+
+// ReadInfo is Read that also returns the file's information as it was
+// when the content had been read (from the open file).
+func ReadInfo(path string) ([]byte, fs.FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := check(path, fi); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// O_NONBLOCK: if a pipe took the file's place since the Stat, the
 	// open returns at once instead of waiting for a writer.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	before, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := check(path, before); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) > MaxSize {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: ErrTooLarge}
+		return nil, nil, &fs.PathError{Op: "read", Path: path, Err: ErrTooLarge}
 	}
 	after, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if int64(len(data)) != before.Size() || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: ErrChanging}
+		return nil, nil, &fs.PathError{Op: "read", Path: path, Err: ErrChanging}
 	}
-	return data, nil
+	return data, after, nil
 }
 
 // check refuses what is not a regular file of at most MaxSize bytes.
