@@ -187,7 +187,9 @@ func (e *endpoint) connect() error {
 		nats.ReconnectBufSize(-1), // nothing of an old session is flushed into a new one
 		nats.ConnectHandler(func(nc *nats.Conn) { post(func() { e.up(nc) }) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) { post(func() { e.up(nc) }) }),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { post(func() { e.down(err) }) }),
+		// the loss goes through the reader's queue, behind the messages
+		// that came before it: a last report is handed on, not dropped
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { e.queueDown(err) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { e.asyncError(err) }),
 	}
 	if e.hub != nil {
@@ -554,6 +556,22 @@ func (e *endpoint) publish(subj string, m *message) error {
 	return nil
 }
 
+// lostMark is the subject of the mark queueDown puts in the reader's
+// queue (no NATS subject can be empty).
+const lostMark = ""
+
+// queueDown queues the loss of the connection behind what was received.
+func (e *endpoint) queueDown(err error) {
+	m := &nats.Msg{Subject: lostMark}
+	if err != nil {
+		m.Data = []byte(err.Error())
+	}
+	select {
+	case e.in <- m:
+	case <-e.stop:
+	}
+}
+
 // read is the reader goroutine.
 func (e *endpoint) read() {
 	defer close(e.done)
@@ -599,6 +617,14 @@ func (e *endpoint) forgetSilent() {
 // receive checks one message and dispatches it. Anything malformed,
 // foreign or stale is dropped and counted.
 func (e *endpoint) receive(msg *nats.Msg) {
+	if msg.Subject == lostMark {
+		var err error
+		if msg.Data != nil {
+			err = errors.New(string(msg.Data))
+		}
+		_ = e.agent.Post(func() { e.down(err) })
+		return
+	}
 	e.stats.Received.Add(1)
 	m, err := decode(msg.Data)
 	if err != nil {
