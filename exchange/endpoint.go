@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/agentd/agentd/internal/wire"
 	"github.com/agentd/agentd/runtime"
 	"github.com/nats-io/nats.go"
 )
@@ -59,8 +60,10 @@ type endpoint struct {
 	stand   map[string]standIn
 
 	// Reader goroutine only.
-	rx     map[string]*rxState
-	rxSize atomic.Int64 // len(rx), for tests
+	rd      *wire.Reader // aliasing: strings share the message's bytes
+	scratch message      // the message being read
+	rx      map[string]*rxState
+	rxSize  atomic.Int64 // len(rx), for tests
 
 	// heard: when each peer was last heard from (reader writes, agent reads).
 	heardMu sync.Mutex
@@ -102,6 +105,7 @@ func newEndpoint(x *Exchange, cfg EndpointConfig) *endpoint {
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 		forget:     make(chan string, 256),
+		rd:         wire.NewAliasingReader(nil),
 		seqTo:      make(map[string]uint64),
 		peers:      make(map[string]*peer),
 		local:      make(map[string]*svcInfo),
@@ -626,7 +630,17 @@ func (e *endpoint) receive(msg *nats.Msg) {
 		return
 	}
 	e.stats.Received.Add(1)
-	m, err := decode(msg.Data)
+	// Decoded in place: its strings share msg.Data, which nats.go made for
+	// this message alone and nobody changes. A report is handled here and
+	// its message struct reused; any other message is copied for the agent.
+	e.rd.Reset(msg.Data)
+	m := &e.scratch
+	*m = message{}
+	err := m.decode(e.rd)
+	if err == nil && m.Kind != kReport {
+		cp := *m
+		m = &cp
+	}
 	if err != nil {
 		e.stats.Malformed.Add(1)
 		e.log.Debug("exchange: malformed message dropped", "subject", msg.Subject, "error", err)

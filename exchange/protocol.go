@@ -206,28 +206,36 @@ func malformed(format string, args ...any) error {
 
 // decode reads one message from b, which it does not keep.
 func decode(b []byte) (*message, error) {
-	r := wire.NewReader(b)
+	m := &message{}
+	if err := m.decode(wire.NewReader(b)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// decode fills m (which must be zero) from r. With an aliasing reader its
+// strings share r's buffer, which must then never change.
+func (m *message) decode(r *wire.Reader) error {
 	n, err := r.ReadMapLen()
 	if err != nil {
-		return nil, malformed("not a map: %v", err)
+		return malformed("not a map: %v", err)
 	}
-	m := &message{}
 	for range n {
 		k, err := r.ReadString()
 		if err != nil {
-			return nil, malformed("key: %v", err)
+			return malformed("key: %v", err)
 		}
 		if err := m.field(r, k); err != nil {
-			return nil, malformed("%s: %v", k, err)
+			return malformed("%s: %v", k, err)
 		}
 	}
 	if r.Remaining() != 0 {
-		return nil, malformed("%d bytes after the message", r.Remaining())
+		return malformed("%d bytes after the message", r.Remaining())
 	}
 	if m.Kind == "" || m.Inc == "" {
-		return nil, malformed("no kind or no sender")
+		return malformed("no kind or no sender")
 	}
-	return m, nil
+	return nil
 }
 
 func (m *message) field(r *wire.Reader, k string) error {
