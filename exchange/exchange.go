@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/agentd/agentd/internal/config"
+
 	"github.com/agentd/agentd/runtime"
 )
 
@@ -226,18 +228,8 @@ func Validate(cfg EndpointConfig) error {
 
 // ValidGroup reports whether g can name an exchange group: "" (the
 // default group), or 1 to 64 ASCII letters, digits, '-' and '_', not
-// beginning with '_'.
-func ValidGroup(g string) bool {
-	if len(g) > 64 || g != "" && g[0] == '_' {
-		return false
-	}
-	for _, r := range g {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+// beginning with '_'. The configuration decoder applies the same rule.
+func ValidGroup(g string) bool { return config.ValidGroup(g) }
 
 // Stats are the exchange's counters.
 type Stats struct {

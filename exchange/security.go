@@ -10,8 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"strings"
+
+	"github.com/agentd/agentd/internal/config"
 
 	"github.com/agentd/agentd/internal/regfile"
 	"github.com/nats-io/nats.go"
@@ -178,26 +179,11 @@ func checkExposure(cfg EndpointConfig) error {
 		return nil
 	}
 	for _, addr := range []string{cfg.Listen, cfg.Cluster.Listen} {
-		if addr != "" && !loopback(addr) {
+		if addr != "" && !config.Loopback(addr) {
 			return fmt.Errorf("%w: %s is not a loopback address", ErrInsecure, addr)
 		}
 	}
 	return nil
-}
-
-// loopback reports whether a listen address (host:port) is reachable only
-// from this machine: its host is "localhost" or a loopback IP address. An
-// empty host, 0.0.0.0 and every other name are not.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // connectHint says what a failed connection attempt means, when the

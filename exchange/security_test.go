@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agentd/agentd/internal/config"
 	"github.com/agentd/agentd/runtime"
 	"github.com/nats-io/nats.go"
 )
@@ -516,21 +515,6 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-// The configuration decoder keeps copies of two rules of this package
-// (it imports nothing of the project): they must agree.
-func TestConfigRulesAgree(t *testing.T) {
-	for _, g := range []string{"", "a", "A-b_9", "-x", strings.Repeat("x", 64), "_x", "a.b", "a b", "é", "a*", ">", strings.Repeat("x", 65)} {
-		if ValidGroup(g) != config.ValidGroup(g) {
-			t.Errorf("group %q: exchange %v, config %v", g, ValidGroup(g), config.ValidGroup(g))
-		}
-	}
-	for _, a := range []string{"127.0.0.1:1", "127.9.9.9:1", "[::1]:1", "localhost:1", "0.0.0.0:1", ":1", "[::]:1", "10.1.1.1:1", "h:1", "x"} {
-		if loopback(a) != config.Loopback(a) {
-			t.Errorf("address %q: exchange %v, config %v", a, loopback(a), config.Loopback(a))
-		}
-	}
 }
 
 // A process first heard of through a heartbeat (its hello was lost, or

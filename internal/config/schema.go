@@ -65,30 +65,21 @@ func (d *decoder) agentd(p keyPath, m map[string]any) {
 }
 
 func (d *decoder) scripts(p keyPath, v any) {
-	list, ok := d.list(p, v, "an array of strings (files, folders or globs)")
-	if !ok {
-		return
-	}
-	for i, e := range list {
-		q := p.index(i)
-		spec, ok := d.str(q, e)
-		if !ok {
-			continue
-		}
-		if spec == "" {
-			d.errorf(q, "empty path")
-			continue
-		}
-		d.cfg.Agentd.Scripts = append(d.cfg.Agentd.Scripts, Script{Spec: spec, Path: d.abs(spec), Line: d.lines.lookup(q)})
-	}
+	d.cfg.Agentd.Scripts = append(d.cfg.Agentd.Scripts, d.paths(p, v, "an array of strings (files, folders or globs)")...)
 }
 
 // packs reads agentd.packs: pack folders to run in place.
 func (d *decoder) packs(p keyPath, v any) {
-	list, ok := d.list(p, v, "an array of pack folders")
+	d.cfg.Agentd.Packs = append(d.cfg.Agentd.Packs, d.paths(p, v, "an array of pack folders")...)
+}
+
+// paths reads an array of paths, each resolved against the config file's folder.
+func (d *decoder) paths(p keyPath, v any, want string) []Script {
+	list, ok := d.list(p, v, want)
 	if !ok {
-		return
+		return nil
 	}
+	var out []Script
 	for i, e := range list {
 		q := p.index(i)
 		spec, ok := d.str(q, e)
@@ -99,8 +90,9 @@ func (d *decoder) packs(p keyPath, v any) {
 			d.errorf(q, "empty path")
 			continue
 		}
-		d.cfg.Agentd.Packs = append(d.cfg.Agentd.Packs, Script{Spec: spec, Path: d.abs(spec), Line: d.lines.lookup(q)})
+		out = append(out, Script{Spec: spec, Path: d.abs(spec), Line: d.lines.lookup(q)})
 	}
+	return out
 }
 
 func (d *decoder) log(p keyPath, m map[string]any) {
@@ -412,8 +404,7 @@ func ValidGroup(g string) bool {
 // Loopback reports whether a listen address (host:port) is reachable
 // only from this machine: its host is "localhost" or a loopback IP
 // address. An empty host, 0.0.0.0 or any other name is not. It is the
-// rule exchange.Validate applies to a hub (a test there checks that the
-// two agree).
+// rule exchange.Validate applies to a hub.
 func Loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
