@@ -386,9 +386,7 @@ const groupRule = "want \"\" or 1 to 64 letters, digits, '-' and '_', not beginn
 
 // ValidGroup reports whether g can name an exchange group: "" (the
 // default group), or 1 to 64 ASCII letters, digits, '-' and '_', not
-// beginning with '_'. It is exchange.ValidGroup's rule (this package
-// imports nothing of the project; a test in package exchange checks that
-// the two agree).
+// beginning with '_'. Package exchange applies it too.
 func ValidGroup(g string) bool {
 	if len(g) > 64 || g != "" && g[0] == '_' {
 		return false
