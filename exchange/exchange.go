@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -66,6 +67,12 @@ func (x *Exchange) Add(cfg EndpointConfig) error {
 	// the endpoint's content limit applies before it connects: scripts
 	// told of the connection already find it
 	x.mu.Lock()
+	for _, e := range x.eps {
+		if e.cfg.Group == cfg.Group && sharesURL(e.cfg.Connect, cfg.Connect) {
+			x.mu.Unlock()
+			return fmt.Errorf("exchange: two endpoints of one process in group %q of the same deployment (%s): use one", cfg.Group, strings.Join(cfg.Connect, ","))
+		}
+	}
 	x.starting++
 	x.mu.Unlock()
 	x.updateLimit()
@@ -177,6 +184,15 @@ func (x *Exchange) Close(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+func sharesURL(a, b []string) bool {
+	for _, u := range a {
+		if slices.Contains(b, u) {
+			return true
+		}
+	}
+	return false
 }
 
 func sameEndpoint(a, b EndpointConfig) bool {

@@ -532,3 +532,19 @@ func TestGroupsAndAudiences(t *testing.T) {
 		t.Error("group ops sees a service of the default group")
 	}
 }
+
+// Two endpoints of one process may not share a group of one deployment:
+// they would speak with one incarnation in one space.
+func TestTwoEndpointsInOneSpaceAreRefused(t *testing.T) {
+	a := newNode(t, "a:1")
+	url := a.hub(EndpointConfig{})
+	b := newNode(t, "b:2")
+	b.client(EndpointConfig{Connect: []string{url}})
+	err := b.x.Add(EndpointConfig{Role: RoleClient, Connect: []string{"nats://127.0.0.1:1", url}, Retry: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "two endpoints of one process") {
+		t.Errorf("second endpoint in the same space: %v", err)
+	}
+	if err := b.x.Add(EndpointConfig{Role: RoleClient, Connect: []string{url}, Group: "other", Retry: time.Second}); err != nil {
+		t.Errorf("another group: %v", err)
+	}
+}
