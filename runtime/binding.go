@@ -32,7 +32,7 @@ type Binding struct {
 	identity string
 	process  string
 	location Location
-	agent    *Agent // the local agent that serves it (fixed); nil for a remote one
+	agent    *Agent // the agent that serves it (fixed): for a remote service, the exchange's agent that stands in for it
 	reg      *registry
 	// svc is the local service that currently answers for the binding. A
 	// hot reload hands the binding to the new version's service; it is
@@ -84,7 +84,8 @@ func (b *Binding) markWithdrawn() {
 }
 
 // Service returns the local service that currently answers for the
-// binding, or nil for a remote one. Call it on the agent's owner goroutine.
+// binding (for a remote service, its stand-in). Call it on the agent's
+// owner goroutine.
 func (b *Binding) Service() *Service { return b.svc }
 
 // Groups returns the groups the service has joined, in join order.
