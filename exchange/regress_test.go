@@ -1,3 +1,5 @@
+// Regression tests for bugs found by a review of this package: each
+// comment describes the bug as it was (the test fails on that code).
 package exchange
 
 import (
