@@ -314,7 +314,18 @@ func (e *endpoint) newSession() {
 	e.seqAll = 0
 	clear(e.seqTo)
 	e.sendHello()
-	_ = e.send(allSubject(e.g), &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
+	_ = e.send(allSubject(e.g), e.snapshotMessage())
+}
+
+// snapshotMessage lists the local services that travel here.
+func (e *endpoint) snapshotMessage() *message {
+	return &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()}
+}
+
+// sendState sends p our snapshot, then our subscriptions to its services.
+func (e *endpoint) sendState(p *peer) {
+	_ = e.sendTo(p.inc, e.snapshotMessage())
+	e.sendSubs(p)
 }
 
 // down runs when the connection is lost: every remote service seen
@@ -809,8 +820,7 @@ func (e *endpoint) handle(m *message) {
 			p.sess = m.Sess
 			e.reset(p, "it lost messages ("+m.Details+")")
 		}
-		e.sendTo(p.inc, &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
-		e.sendSubs(p)
+		e.sendState(p)
 	case kSubs:
 		e.subscriptions(p, m.Subs)
 	case kSubscribe:
@@ -862,8 +872,7 @@ func (e *endpoint) hello(m *message) {
 		e.reset(p, "it reconnected")
 	}
 	p.proc, p.hub = m.Proc, m.Hub
-	e.sendTo(p.inc, &message{Kind: kSnapshot, Proc: e.rt.ProcessIdentity(), Svcs: e.localList()})
-	e.sendSubs(p)
+	e.sendState(p)
 }
 
 // goneNotice handles a hub's notice that a process's connection is lost.

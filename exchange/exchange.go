@@ -88,14 +88,8 @@ func (x *Exchange) Add(cfg EndpointConfig) error {
 	return err
 }
 
-// ContentLimit returns the largest encoded content every endpoint can
-// carry (0: no endpoint).
-func (x *Exchange) ContentLimit() int {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.contentLimit()
-}
-
+// contentLimit is the largest encoded content every endpoint can carry
+// (0: no endpoint); x.mu is held.
 func (x *Exchange) contentLimit() int {
 	n := 0
 	if x.starting > 0 {

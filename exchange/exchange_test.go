@@ -358,21 +358,14 @@ func TestPlainNATS(t *testing.T) {
 	}
 }
 
-// request sends a request from a temporary service of n and waits.
+// request sends a request from a temporary service of n and waits for its
+// answer: the result, or the failure as the error.
 func request(n *node, target runtime.Target, method string, args ...any) (any, error) {
-	type answer struct {
-		v   any
-		err error
+	v := askUntimed(n, target, method, time.Minute, args...)
+	if f, ok := v.(*runtime.Failure); ok {
+		return nil, f
 	}
-	ch := make(chan answer, 1)
-	s := n.service("req-"+n.rt.UniqueID(), nil)
-	_ = s.Agent().Post(func() {
-		id := s.SendRequest(target, method, args)
-		s.ProcessResponse(id, func(res any, _ string) { ch <- answer{v: res} })
-		s.ProcessFailure(id, func(f *runtime.Failure) { ch <- answer{err: f} }, 0)
-	})
-	a := <-ch
-	return a.v, a.err
+	return v, nil
 }
 
 // Garbage, foreign, stale and oversized-nesting messages on agentd's
