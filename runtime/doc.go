@@ -25,8 +25,19 @@
 // answered at once with SERVER_RESOURCE_UNAVAILABLE (51). Everything else
 // (registry and subscription announcements, responses, timers, jobs,
 // shutdown notices) is never refused while the agent runs, so those are
-// never lost. Priority jobs run before the next mailbox entry, standard jobs
-// are mailbox entries, idle jobs run only when the mailbox is empty.
+// never lost; announcements are bounded instead by back-pressure on the
+// agent that makes the registry changes (Agent.backpressure). Priority jobs
+// run before the next mailbox entry (those they schedule, after it),
+// standard jobs are mailbox entries, idle jobs run only when the mailbox is
+// empty.
+//
+// # Services
+//
+// A service's life cycle is one state (see life in service.go): new, held
+// (a hot reload's new version), live, destroying, retired (replaced by a
+// reload) and ended, with one teardown (Service.end). A remote service (a
+// stand-in for one of another process, made by the exchange) is a service
+// of the exchange's agent with a remote binding.
 //
 // # Ordering
 //
