@@ -45,11 +45,6 @@ type Options struct {
 	// Config returns the configuration table of a script, by script name
 	// (the file name without ".lua"); it becomes agentd.config.
 	Config func(name string) map[string]any
-	// MaxContentSize, when positive, bounds the encoded size (see package
-	// wire) of report content, request arguments and results: a larger
-	// value is an error at the Lua call that sends it. The daemon sets it
-	// when the exchange is on, to what one exchange message can carry.
-	MaxContentSize int
 	// Modules are Go values that scripts can require by name; they are
 	// exposed with gopher-luar (fields, methods and functions).
 	Modules map[string]any
@@ -74,7 +69,7 @@ type Host struct {
 	fileReads atomic.Int64         // files read by compile, for tests
 	sandbox   Sandbox              // guarded by mu: may change while running
 
-	maxContent atomic.Int64 // Options.MaxContentSize, or as SetMaxContentSize changed it
+	maxContent atomic.Int64 // see SetMaxContentSize
 
 	// Shared, read-only after NewHost; reachable from scripts only through
 	// protected metatables, so no script can write to them.
@@ -113,7 +108,6 @@ func NewHost(rt *runtime.Runtime, opts Options) *Host {
 		sandbox: Sandbox{AllowIO: opts.AllowIO, AllowExec: opts.AllowExec},
 		tmpl:    lua.NewState(lua.Options{SkipOpenLibs: true}),
 	}
-	h.maxContent.Store(int64(opts.MaxContentSize))
 	if opts.AllocLimit <= 0 {
 		h.opts.AllocLimit = DefaultAllocLimit
 	}
@@ -145,9 +139,10 @@ func (h *Host) SetSandbox(sb Sandbox) {
 	h.mu.Unlock()
 }
 
-// SetMaxContentSize changes Options.MaxContentSize for the calls made
-// from now on (0: no limit): the daemon sets it when a SIGHUP adds the
-// first exchange endpoint, or removes the last.
+// SetMaxContentSize bounds, from now on, the encoded size (see package
+// wire) of report content, request arguments and results: a larger value
+// is an error at the Lua call that sends it (0, the default: no limit).
+// The daemon sets it to what the exchange's endpoints can carry.
 func (h *Host) SetMaxContentSize(n int) { h.maxContent.Store(int64(n)) }
 
 func (h *Host) currentSandbox() Sandbox {
@@ -228,7 +223,8 @@ func DisplayPath(path string) string {
 	return path
 }
 
-// checkSize refuses v when its encoded size is over MaxContentSize.
+// checkSize refuses v when its encoded size is over the content limit
+// (SetMaxContentSize).
 func (h *Host) checkSize(v any, what string) error {
 	limit := int(h.maxContent.Load())
 	if limit <= 0 {

@@ -69,7 +69,7 @@ func (st *state) resumer(kind linkKind, answer bool, raw lua.LGFunction) lua.LGF
 			L.Replace(results+1, lua.LString(scriptWhere(th)+overflowMessage))
 		case ok == lua.LTrue && v == st.h.mark && kind == linkScript && !th.Dead:
 			// parked in self:call: only the answer may resume it
-			st.parked[th] = st.callbackOf()
+			st.parked[th] = st.rootCo(L)
 		}
 		return n
 	}
@@ -98,16 +98,6 @@ func (st *state) unresumable(th *lua.LState) string {
 		return "cannot resume non-suspended coroutine"
 	}
 	return ""
-}
-
-// callbackOf returns the innermost callback coroutine of the chain.
-func (st *state) callbackOf() *co {
-	for i := len(st.chain) - 1; i >= 0; i-- {
-		if st.chain[i].kind == linkCallback {
-			return st.cos[st.chain[i].th]
-		}
-	}
-	return nil
 }
 
 // forgetParkedScripts kills the script coroutines parked in self:call
@@ -160,18 +150,4 @@ func (st *state) coStatus(raw lua.LGFunction) lua.LGFunction {
 
 // scriptWhere returns "file:line: " of the innermost frame of th that runs
 // script code (not the preamble), or "".
-func scriptWhere(th *lua.LState) string {
-	for level := 0; level < 256; level++ {
-		dbg, ok := th.GetStack(level)
-		if !ok {
-			break
-		}
-		if _, err := th.GetInfo("Sl", dbg, lua.LNil); err != nil {
-			break
-		}
-		if dbg.CurrentLine > 0 && dbg.Source != preambleName {
-			return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
-		}
-	}
-	return ""
-}
+func scriptWhere(th *lua.LState) string { return traceWhere(traceback(th)) }

@@ -557,8 +557,12 @@ func TestDepHashesAreWhatWasRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newReloadEnv(t)
 		mod := e.write("m.lua", "return 1\n")
-		sc := e.load("s.lua", "local m = require('m')\nagentd.service('s')\n")
-		e.write("m.lua", "return 2\n") // the edit lands after the read
+		// the edit lands while the script loads, right after the module is
+		// read: a Go module the chunk calls makes it
+		e.h = NewHost(e.rt, Options{Stdout: &e.out, Modules: map[string]any{
+			"editor": map[string]any{"edit": func() { e.write("m.lua", "return 2\n") }},
+		}})
+		sc := e.load("s.lua", "local m = require('m')\nrequire('editor').edit()\nagentd.service('s')\n")
 		got := sc.DepHashes()[mod]
 		if got != sha256.Sum256([]byte("return 1\n")) {
 			t.Errorf("recorded hash is not that of the content read")
@@ -584,13 +588,24 @@ function s:init()
   print(pcall(self.sendRequest, self, "s", "big", string.rep("x", 200)))
   local ok, f = pcall(self.call, self, "s", "big")
   print(ok, f.error)
+  print(pcall(self.call, self, "s", "later", string.rep("x", 200)))
+  print(pcall(self.call, self, "s", "later", "x"))
 end
+function s:later(x)
+  local id = self:suspendResponse()
+  print(pcall(self.resumeResponse, self, id, string.rep("y", 200)))
+  self:resumeResponse(id, "short")
+end
+s:exportMethod("later")
 `)
 		synctest.Wait()
 		expectOutput(t, e.takeOutput(), "false\tpublishReport: content is too large: over 100 bytes encoded, the exchange's limit\n"+
 			"true\n"+
 			"false\tsendRequest: args is too large: over 100 bytes encoded, the exchange's limit\n"+
-			"false\t52\n")
+			"false\t52\n"+
+			"false\tcall: args is too large: over 100 bytes encoded, the exchange's limit\n"+
+			"false\tresumeResponse: result is too large: over 100 bytes encoded, the exchange's limit\n"+
+			"true\tshort\n")
 		e.close()
 	})
 }

@@ -3,7 +3,6 @@ package luabind
 import (
 	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -128,18 +127,6 @@ func (sc *Script) Stop() { sc.agent.Stop() }
 
 // Done is closed when the script has stopped.
 func (sc *Script) Done() <-chan struct{} { return sc.agent.Done() }
-
-// Deps returns the module files the script has required, sorted.
-func (sc *Script) Deps() []string {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	out := make([]string, 0, len(sc.deps))
-	for p := range sc.deps {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // DepHashes returns the module files the script has required, each with
 // the SHA-256 of the content it was compiled from when last required:

@@ -190,7 +190,7 @@ func value(L *lua.LState, fname string, n int, root string) any {
 
 // content converts argument n as report content, a request argument or
 // a result: like value, and also refused when its encoded size is over
-// the exchange's limit (Options.MaxContentSize).
+// the exchange's limit (SetMaxContentSize).
 func (st *state) content(L *lua.LState, fname string, n int, root string) any {
 	v, verr := st.conv.fromLua(L.Get(n), root)
 	if verr != nil {
