@@ -63,7 +63,7 @@ func requestMethods() map[string]lua.LGFunction {
 			sv := self(L)
 			tgt := sv.st.target(L, 2)
 			method := L.CheckString(3)
-			return pushStr(L, sv.rs.SendRequest(tgt, method, args(L, "sendRequest", 4)))
+			return pushStr(L, sv.rs.SendRequest(tgt, method, args(L, sv.st, "sendRequest", 4)))
 		},
 		"processResponse": func(L *lua.LState) int {
 			sv, fn := self(L), checkFn(L, 2)
@@ -189,21 +189,8 @@ func rawcall(L *lua.LState) int {
 	case !st.plainCall(L) && !yieldSafe():
 		raise2(L, "call: cannot wait for an answer inside a metamethod, an iterator, a module's top level or a function called by Go (string.gsub, table.sort); use sendRequest with processResponse there")
 	}
-	var a []any // nil without arguments, as before
-	if n := L.GetTop() - 3; n > 0 {
-		a = make([]any, 0, n)
-	}
-	for i := 4; i <= L.GetTop(); i++ {
-		v, err := st.conv.fromLua(L.Get(i), "")
-		if err != nil { // again, with the path's root named
-			_, err = st.conv.fromLua(L.Get(i), fmt.Sprintf("args[%d]", i-3))
-		}
-		if err != nil {
-			raise2(L, "call: "+err.Error())
-		}
-		a = append(a, v)
-	}
-	if err := st.h.checkSize(a, "args"); err != nil {
+	a, err := st.requestArgs(L, 4)
+	if err != nil {
 		raise2(L, "call: "+err.Error())
 	}
 	id := sv.rs.SendRequest(tgt, string(method), a)
@@ -223,20 +210,38 @@ func raise2(L *lua.LState, msg string) {
 	L.Error(lua.LString(msg), 3)
 }
 
-// args converts the arguments from n on for a request.
-func args(L *lua.LState, fname string, n int) []any {
+// requestArgs converts the arguments from n on for a request (nil when
+// there are none), with the state's converter; an argument that cannot be
+// sent, or arguments over the exchange's size limit, are an error naming
+// the argument.
+func (st *state) requestArgs(L *lua.LState, n int) ([]any, error) {
 	top := L.GetTop()
 	if top < n {
-		return nil
+		return nil, nil
 	}
 	out := make([]any, 0, top-n+1)
 	for i := n; i <= top; i++ {
-		out = append(out, value(L, fname, i, fmt.Sprintf("args[%d]", i-n+1)))
+		v, err := st.conv.fromLua(L.Get(i), "")
+		if err != nil { // again, with the path's root named
+			_, err = st.conv.fromLua(L.Get(i), fmt.Sprintf("args[%d]", i-n+1))
+			return nil, err
+		}
+		out = append(out, v)
 	}
-	if err := stateOf(L).h.checkSize(out, "args"); err != nil {
+	if err := st.h.checkSize(out, "args"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// args converts the arguments from n on for a request, raising an error
+// of fname when they cannot be sent.
+func args(L *lua.LState, st *state, fname string, n int) []any {
+	a, err := st.requestArgs(L, n)
+	if err != nil {
 		L.RaiseError("%s: %s", fname, err.Error())
 	}
-	return out
+	return a
 }
 
 // checkFailure reads (error, description [, origin [, details]]) from n on.
@@ -359,6 +364,6 @@ func endpointCall(L *lua.LState) int {
 	if L.Get(1) == ud {
 		first = 2
 	}
-	id := ep.sv.rs.SendRequest(ep.b.Target(), method, args(L, method, first))
+	id := ep.sv.rs.SendRequest(ep.b.Target(), method, args(L, ep.sv.st, method, first))
 	return pushStr(L, id)
 }
